@@ -1,0 +1,112 @@
+"""Vietnamese text analysis, identical for passages and queries.
+
+normalize(): Unicode NFC, one tone-mark placement, zero-width characters removed.
+fold(): the accent-free form (đ -> d), lower case.
+terms(): the tokens BM25 sees: folded syllables (stop-words dropped) plus folded syllable bigrams.
+Document numbers ("33/CT-TTg"), dates, numbers and percentages stay whole tokens, and their parts are
+emitted too, so "33" and "ct" still meet "33/ct-ttg".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook, dot below
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_WORD = re.compile(r"\w+", re.UNICODE)
+# A token is a run of word characters, optionally joined by / - . , % into one (33/CT-TTg, 26/11/2021, 80%).
+_TOKEN = re.compile(r"\w+(?:[/\-.,]\w+)*%?", re.UNICODE)
+_PARTS = re.compile(r"[/\-.,%]")
+
+STOPWORDS_FILE = Path(__file__).with_name("data") / "stopwords.txt"
+
+
+def _place_tone(word: str) -> str:
+    """Canonical tone placement: hoà -> hòa, khoẻ -> khỏe, thuỷ -> thủy (tone on the first vowel of a
+    final oa/oe/uy with no final consonant; 'qu' + y keeps its tone on y)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    tone = next((c for c in decomposed if c in TONE_MARKS), None)
+    if tone is None:
+        return word
+    bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
+    low = bare.lower()
+    if len(low) < 2 or low[-2:] not in ("oa", "oe", "uy"):
+        return word
+    if low[-2:] == "uy" and low[:-2].endswith("q"):
+        return word
+    # Only move a tone that sits on the last vowel.
+    last = unicodedata.normalize("NFD", word[-1])
+    if tone not in last:
+        return word
+    target = len(bare) - 2
+    rebuilt = bare[:target] + unicodedata.normalize("NFC", bare[target] + tone) + bare[target + 1 :]
+    return rebuilt
+
+
+def normalize(text: str) -> str:
+    """NFC, zero-width characters removed, one tone-mark style."""
+    text = unicodedata.normalize("NFC", text.translate(_ZERO_WIDTH))
+    return _WORD.sub(lambda m: _place_tone(m.group(0)), text)
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form: 'Đảng ủy' -> 'dang uy'."""
+    return _WORD.sub(lambda m: _fold_word(m.group(0)), text.lower())
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Folded single-syllable stop-words (the project's own list)."""
+    words = set()
+    for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.add(_fold_word(line))
+    return frozenset(words)
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Normalized, lower-cased surface tokens (with accents); compound tokens kept whole."""
+    return [m.group(0).lower() for m in _TOKEN.finditer(normalize(text))]
+
+
+def _split_compound(token: str) -> list[str]:
+    return [p for p in _PARTS.split(token) if p]
+
+
+def terms(text: str, bigrams: bool = True) -> list[str]:
+    """The BM25 terms of a text (see module doc). Bigrams join adjacent folded syllables, across stop-words
+    too, but never across a compound token or punctuation."""
+    out: list[str] = []
+    stop = stopwords()
+    for segment in re.split(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s", normalize(text)):
+        prev = None
+        for m in _TOKEN.finditer(segment):
+            token = _fold_word(m.group(0)).rstrip(".,")
+            if not token:
+                continue
+            parts = _split_compound(token)
+            if len(parts) > 1 or token.endswith("%"):
+                out.append(token)
+                out.extend(p for p in parts if p not in stop)
+                prev = None
+                continue
+            if token not in stop:
+                out.append(token)
+            if bigrams and prev is not None:
+                out.append(prev + "_" + token)
+            prev = token
+    return out

@@ -1,0 +1,101 @@
+"""Structure-aware splitting of a document into readable passages.
+
+Headings (Chương, Mục, Điều, Roman-numbered parts, Markdown headings, short upper-case lines) open sections;
+inside a section, paragraphs (khoản, điểm, numbered tasks) are packed into passages of at most `max_chars`,
+breaking only between paragraphs, and between sentences for a paragraph that is too long by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_CHARS = 1000
+
+_CHAPTER = re.compile(r"^(Chương|Phần|PHẦN|CHƯƠNG)\s+([IVXLC]+|\d+|thứ\s+\w+)\b", re.IGNORECASE)
+_SECTION = re.compile(r"^(Mục|MỤC)\s+(\d+|[IVXLC]+)\b")
+_ARTICLE = re.compile(r"^(Điều|ĐIỀU)\s+\d+[a-zđ]?\s*[.:]")
+_ROMAN = re.compile(r"^[IVXLC]{1,6}\s*[./-]\s+\S")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
+
+LEVEL_CHAPTER, LEVEL_SECTION, LEVEL_ARTICLE = 0, 1, 2
+
+
+@dataclass
+class Passage:
+    position: int
+    heading: str
+    text: str
+
+
+def heading_level(line: str) -> int | None:
+    """The level of a heading line, or None for body text."""
+    if _CHAPTER.match(line) or _MD_HEADING.match(line) and len(_MD_HEADING.match(line).group(1)) <= 2:
+        return LEVEL_CHAPTER
+    if _SECTION.match(line) or _ROMAN.match(line) and len(line) <= 200 or _MD_HEADING.match(line):
+        return LEVEL_SECTION
+    if _ARTICLE.match(line) and len(line) <= 300:
+        return LEVEL_ARTICLE
+    letters = [c for c in line if c.isalpha()]
+    if 8 <= len(line) <= 160 and len(letters) >= 6 and all(c.isupper() for c in letters) and not line.endswith("."):
+        return LEVEL_SECTION
+    return None
+
+
+def _sentences(paragraph: str, max_chars: int) -> list[str]:
+    """Split an over-long paragraph into pieces of at most max_chars at sentence ends (then at spaces)."""
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(paragraph):
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            head, sentence = sentence[:cut].strip(), sentence[cut:].strip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n") if line.strip()]
+
+
+def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
+    """Passages of a document's text, each with its heading path ("Chương II › Điều 5. ...")."""
+    passages: list[Passage] = []
+    path: list[str | None] = [None, None, None]
+    buffer: list[str] = []
+
+    def heading() -> str:
+        return " › ".join(h for h in path if h)
+
+    def flush() -> None:
+        if buffer:
+            passages.append(Passage(len(passages), heading(), "\n".join(buffer)))
+            buffer.clear()
+
+    for para in _paragraphs(text):
+        level = heading_level(para)
+        if level is not None:
+            flush()
+            md = _MD_HEADING.match(para)
+            path[level] = (md.group(2) if md else para).strip()
+            for deeper in range(level + 1, len(path)):
+                path[deeper] = None
+            continue
+        for piece in _sentences(para, max_chars) if len(para) > max_chars else [para]:
+            if buffer and sum(len(b) + 1 for b in buffer) + len(piece) > max_chars:
+                flush()
+            buffer.append(piece)
+    flush()
+    return passages

@@ -1,0 +1,141 @@
+"""Understanding a question: document references ("CT 33", "nghị định 59/2023", "33/CT-TTg"), years,
+document types, and abbreviations (from an editable YAML table) expanded into extra search terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .analysis import fold, normalize, terms
+from .metadata import NUMBER_RE, TYPE_CODES, TYPE_WORDS
+
+# Folded type words and short codes people type before a number -> type code.
+_TYPE_PREFIXES = {
+    "chi thi": "ct", "ct": "ct", "nghi quyet": "nq", "nq": "nq", "nghi dinh": "nd", "nd": "nd",
+    "quyet dinh": "qd", "qd": "qd", "luat": "qh", "ke hoach": "kh", "kh": "kh", "bao cao": "bc", "bc": "bc",
+    "chuong trinh": "ctr", "ctr": "ctr", "thong tu": "tt", "tt": "tt", "ket luan": "kl", "kl": "kl",
+    "huong dan": "hd", "hd": "hd", "thong bao": "tb", "tb": "tb", "quy che": "qc",
+}
+_PREFIX_ALT = "|".join(sorted(map(re.escape, _TYPE_PREFIXES), key=len, reverse=True))
+_SHORT_REF = re.compile(
+    rf"\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:\s*/\s*((?:19|20)\d\d))?(?![\d/])"
+    r"(?:\s*(?:nam|ngay\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*((?:19|20)\d\d))?"
+)
+_FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:nam|/)\s*((?:19|20)\d\d)\b")
+_TYPE_NAMES = {fold(w): w for w in TYPE_WORDS}
+
+DEFAULT_ABBREVIATIONS = Path(__file__).resolve().parents[1] / "knowledge" / "viet-tat.yaml"
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A reference to a document by number: number "33", type code "ct", optional year."""
+
+    number: str
+    code: str | None = None
+    year: int | None = None
+
+
+@dataclass
+class Query:
+    text: str
+    terms: list[str]
+    refs: list[DocRef] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    expansions: dict[str, list[str]] = field(default_factory=dict)
+
+
+def parse_number(number: str) -> DocRef | None:
+    """A full số hiệu ("59/2023/NĐ-CP", "25-NQ/TW", "10/2022/QH15") -> DocRef."""
+    m = _FULL_REF.fullmatch(number.strip())
+    if not m:
+        return None
+    code = None
+    for part in (m.group(4), m.group(6)):
+        key = fold(re.sub(r"\d+$", "", part or ""))
+        if key in TYPE_CODES:
+            code = key
+            break
+    return DocRef(m.group(1), code, int(m.group(2)) if m.group(2) else None)
+
+
+def find_refs(text: str) -> list[DocRef]:
+    """Document references in a question, full numbers first, then short forms ("CT 33", "NĐ 59/2023")."""
+    refs: list[DocRef] = []
+    for m in _FULL_REF.finditer(normalize(text)):
+        ref = parse_number(m.group(0))
+        if ref and ref not in refs:
+            refs.append(ref)
+    folded = fold(_FULL_REF.sub(" ", normalize(text)))
+    for m in _SHORT_REF.finditer(folded):
+        year = m.group(3) or m.group(4)
+        ref = DocRef(m.group(2), _TYPE_PREFIXES[m.group(1)], int(year) if year else None)
+        if ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def ref_matches(ref: DocRef, number: str | None, doc_type: str | None, year: int | None) -> bool:
+    """Does a document with this số hiệu / type / year match the reference?"""
+    if not number:
+        return False
+    own = parse_number(number)
+    if own is None or own.number.lstrip("0") != ref.number.lstrip("0"):
+        return False
+    if ref.code:
+        type_code = next((c for c, name in TYPE_CODES.items() if name == doc_type), None)
+        if ref.code not in (own.code, type_code):
+            return False
+    return not (ref.year and year and ref.year != year)
+
+
+class Abbreviations:
+    """Abbreviation -> expansions, matched on whole tokens, case-insensitively after folding."""
+
+    def __init__(self, table: dict[str, list[str]] | None = None):
+        self.table: dict[str, list[str]] = {}
+        for key, values in (table or {}).items():
+            values = [values] if isinstance(values, str) else list(values or [])
+            self.table[fold(normalize(str(key)))] = [normalize(str(v)) for v in values]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Abbreviations:
+        path = Path(path) if path else DEFAULT_ABBREVIATIONS
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(data.get("abbreviations", data) if isinstance(data, dict) else {})
+
+    def expand(self, text: str) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for m in re.finditer(r"\w+(?:-\w+)*", normalize(text)):
+            token = m.group(0)
+            # Abbreviations are written in capitals; lower-case words are left alone ("bt", "ct" are words too).
+            if sum(c.isupper() for c in token) < 2:
+                continue
+            key = fold(token)
+            if key in self.table and key not in found:
+                found[key] = self.table[key]
+        return found
+
+
+@lru_cache(maxsize=4)
+def _default_abbreviations() -> Abbreviations:
+    return Abbreviations.load()
+
+
+def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
+    text = normalize(text)
+    abbr = abbreviations if abbreviations is not None else _default_abbreviations()
+    expansions = abbr.expand(text)
+    extra = " . ".join(v for values in expansions.values() for v in values)
+    folded = fold(text)
+    years = sorted({int(y) for y in _YEAR.findall(folded)})
+    types = [name for key, name in _TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
+    return Query(text, terms(text) + terms(extra), find_refs(text), years, types, expansions)

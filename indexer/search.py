@@ -1,0 +1,313 @@
+"""Searching the index: BM25 plus what the question itself says (document numbers, years, types),
+near-duplicate collapsing, snippets with matched words, and a low-confidence flag."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import query as query_mod
+from .analysis import fold, normalize, terms
+from .engine import BM25Index, top_k
+from .store import load_array
+
+# Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
+REF_BOOST = 1.0  # passages of a document the question names by number
+YEAR_BOOST = 0.15  # documents of a year the question names
+TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
+DUPLICATE_JACCARD = 0.8
+CONFIDENT_COVERAGE = 0.5
+CANDIDATES = 60
+_SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
+
+
+@dataclass
+class DocumentInfo:
+    id: str
+    title: str
+    number: str | None
+    type: str | None
+    issuer: str | None
+    issued: str | None
+    year: int | None
+    source: str | None
+    aliases: list[str]
+    visibility: str | None
+    audience: list[str]
+    n_passages: int
+    indexed_at: float
+    path: str = ""
+
+
+@dataclass
+class Hit:
+    passage_id: int
+    doc: str
+    title: str
+    number: str | None
+    issued: str | None
+    heading: str
+    text: str
+    snippet: str
+    score: float
+    position: int = 0
+    source: str | None = None
+    marks: list[tuple[int, int]] = field(default_factory=list)  # matched spans inside snippet
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("marks")
+        d["score"] = round(self.score, 4)
+        return d
+
+
+@dataclass
+class Result:
+    query: str
+    hits: list[Hit]
+    confident: bool
+    total: int = 0  # candidates found before cutting to k
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "hits": [h.to_json() for h in self.hits], "confident": self.confident}
+
+
+class Searcher:
+    """An open index. Thread-safe for searching; reload() picks up a rebuilt index file."""
+
+    def __init__(self, db_path: Path | str, abbreviations: query_mod.Abbreviations | None = None):
+        self.db_path = Path(db_path)
+        self.abbreviations = abbreviations
+        self._lock = threading.Lock()
+        self._load()
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if not self.db_path.exists():
+            raise FileNotFoundError(f"chưa có chỉ mục: {self.db_path}")
+        stat = self.db_path.stat()
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
+        vocab_blob = load_array(conn, "vocab", np.uint8).tobytes().decode("utf-8")
+        vocab = vocab_blob.split("\n") if vocab_blob else []
+        n = len(load_array(conn, "passage_ids", np.int64))
+        avgdl = float(conn.execute("SELECT value FROM meta WHERE key = 'avgdl'").fetchone()[0])
+        index = BM25Index(
+            load_array(conn, "indptr", np.int64), load_array(conn, "pids", np.int32),
+            load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
+        )
+        docs = []
+        for row in conn.execute(
+            "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
+            "n_passages, indexed_at, path FROM documents ORDER BY id"
+        ):
+            docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), row[9], json.loads(row[10] or "[]"),
+                                     row[11], row[12], row[13] or ""))
+        with self._lock:
+            old = getattr(self, "_conn", None)
+            self._conn = conn
+            self._stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            self.vocab = {t: i for i, t in enumerate(vocab)}
+            self.index = index
+            self.passage_ids = load_array(conn, "passage_ids", np.int64)
+            self.passage_doc = load_array(conn, "passage_doc", np.int32)
+            self.documents = docs
+            self.by_id = {d.id: i for i, d in enumerate(docs)}
+            self._row_of = {int(pid): i for i, pid in enumerate(self.passage_ids)}
+        if old is not None:
+            old.close()
+
+    def changed_on_disk(self) -> bool:
+        try:
+            stat = self.db_path.stat()
+        except FileNotFoundError:
+            return False
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size) != self._stamp
+
+    def reload(self) -> bool:
+        """Reload if the index file was replaced; True when it was."""
+        if self.changed_on_disk():
+            self._load()
+            return True
+        return False
+
+    # -- searching ----------------------------------------------------------------------------------------
+    def scores(self, q: query_mod.Query) -> np.ndarray:
+        ids = [self.vocab.get(t, -1) for t in q.terms]
+        scores = self.index.scores(ids)
+        if not len(scores):
+            return scores
+        factor = np.ones(len(self.documents))
+        for i, d in enumerate(self.documents):
+            if q.refs and any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in q.refs):
+                factor[i] += REF_BOOST
+            if q.years and d.year in q.years:
+                factor[i] += YEAR_BOOST
+            if q.types and d.type in q.types:
+                factor[i] += TYPE_BOOST
+        return scores * factor[self.passage_doc]
+
+    def search(self, text: str, k: int = 10, offset: int = 0, allowed_docs: set[str] | None = None) -> Result:
+        q = query_mod.parse(text, self.abbreviations)
+        with self._lock:
+            scores = self.scores(q)
+            mask = scores > 0
+            if allowed_docs is not None:
+                allowed = np.array([d.id in allowed_docs for d in self.documents] or [False])
+                mask &= allowed[self.passage_doc] if len(self.documents) else mask
+            order = top_k(scores, offset + k + CANDIDATES, mask)
+            total = int(mask.sum())
+            rows = self._fetch([int(self.passage_ids[i]) for i in order])
+            hits = self._collapse([(rows[int(self.passage_ids[i])], float(scores[i])) for i in order])
+        confident = self._confident(q, hits[0]) if hits else False
+        return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
+
+    def _fetch(self, pids: list[int]) -> dict[int, tuple]:
+        if not pids:
+            return {}
+        marks = ",".join("?" * len(pids))
+        rows = self._conn.execute(
+            f"SELECT id, doc_id, heading, text, position FROM passages WHERE id IN ({marks})", pids
+        ).fetchall()
+        return {r[0]: r for r in rows}
+
+    def _collapse(self, ranked: list[tuple[tuple, float]]) -> list[Hit]:
+        """Drop passages that nearly repeat a higher-ranked one (the same text in two files)."""
+        kept: list[tuple[Hit, set[str]]] = []
+        for (pid, doc_id, heading, text, position), score in ranked:
+            words = set(fold(text).split())
+            if any(len(words & w) / max(1, len(words | w)) >= DUPLICATE_JACCARD for _, w in kept):
+                continue
+            d = self.documents[self.by_id[doc_id]]
+            hit = Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text, score, position,
+                      d.source)
+            kept.append((hit, words))
+        return [h for h, _ in kept]
+
+    def _confident(self, q: query_mod.Query, best: Hit) -> bool:
+        """Does the best passage (with its heading and document) cover most of the question's weight?"""
+        qterms = [t for t in dict.fromkeys(q.terms) if "_" not in t]
+        if not qterms:
+            return False
+        present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
+        idf_max = math.log(self.index.n_passages + 1) if self.index.n_passages else 1.0
+        total = covered = 0.0
+        for t in qterms:
+            tid = self.vocab.get(t, -1)
+            w = float(self.index.idf[tid]) if tid >= 0 else idf_max
+            w = max(w, 0.0)
+            total += w
+            covered += w if t in present else 0.0
+        return total > 0 and covered / total >= CONFIDENT_COVERAGE
+
+    def _decorate(self, hit: Hit, q: query_mod.Query) -> Hit:
+        hit.snippet, hit.marks = snippet(hit.text, q.terms)
+        return hit
+
+    # -- browsing -----------------------------------------------------------------------------------------
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        i = self.by_id.get(doc_id)
+        return self.documents[i] if i is not None else None
+
+    def find_documents(self, text: str) -> list[DocumentInfo]:
+        """Documents named by number in text ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021")."""
+        refs = query_mod.find_refs(text)
+        found = [d for d in self.documents if any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in refs)]
+        return sorted(found, key=lambda d: d.issued or "", reverse=True)
+
+    def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000) -> list[Hit]:
+        d = self.document(doc_id)
+        if d is None:
+            return []
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, heading, text, position FROM passages WHERE doc_id = ? ORDER BY position "
+                "LIMIT ? OFFSET ?", (doc_id, limit, start)).fetchall()
+        return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source)
+                for r in rows]
+
+    def passage(self, passage_id: int) -> Hit | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, doc_id, heading, text, position FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        if row is None:
+            return None
+        d = self.documents[self.by_id[row[1]]]
+        return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source)
+
+    def stats(self) -> dict:
+        return {"documents": len(self.documents), "passages": self.index.n_passages, "terms": len(self.vocab)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars: int = 400
+            ) -> tuple[str, list[tuple[int, int]]]:
+    """The best 1-3 consecutive sentences of text for the query, and the spans of matched words in it."""
+    wanted = {t for t in query_terms if "_" not in t}
+    bigrams = {t for t in query_terms if "_" in t}
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    if not sentences:
+        return "", []
+
+    def gain(sentence: str) -> float:
+        ts = terms(sentence)
+        return len(wanted.intersection(ts)) + 0.5 * len(bigrams.intersection(ts))
+
+    gains = [gain(s) for s in sentences]
+    best_start, best_value = 0, -1.0
+    for start in range(len(sentences)):
+        value, length = 0.0, 0
+        for j in range(start, min(len(sentences), start + max_sentences)):
+            length += len(sentences[j]) + 1
+            if length > max_chars and j > start:
+                break
+            value += gains[j]
+        if value > best_value:
+            best_start, best_value = start, value
+    chosen, length = [], 0
+    for s in sentences[best_start:best_start + max_sentences]:
+        if chosen and length + len(s) > max_chars:
+            break
+        chosen.append(s)
+        length += len(s) + 1
+    out = " ".join(chosen)
+    if len(out) > max_chars:
+        out = out[:max_chars].rsplit(" ", 1)[0] + "…"
+    prefix = "… " if best_start > 0 else ""
+    suffix = " …" if best_start + len(chosen) < len(sentences) and not out.endswith("…") else ""
+    out = prefix + out + suffix
+    return out, mark_words(out, wanted)
+
+
+def mark_words(text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """Spans of the words of text whose folded form is one of the wanted terms."""
+    spans = []
+    for m in re.finditer(r"\w+(?:[/\-.,]\w+)*%?", normalize(text)):
+        if fold(m.group(0)) in wanted:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("DANVAN_DATA") or PROJECT_ROOT / "data")
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("DANVAN_DB") or default_data_dir() / "index.db")
+
+
+def default_knowledge_dir() -> Path:
+    return PROJECT_ROOT / "knowledge"

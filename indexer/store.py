@@ -1,0 +1,285 @@
+"""The SQLite index, written through sqlite-utils.
+
+Tables: documents (metadata + file hash), passages (text, heading, and the passage's own term counts as
+blobs: the postings stored per passage), arrays (the corpus-level BM25 arrays derived from those blobs).
+A build copies the current index to a temporary file beside it, applies only what changed (added, changed,
+removed files are re-read; unchanged files are only hashed), recomputes the corpus statistics from the stored
+per-passage postings, and atomically replaces the old file. Readers never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from . import documents as docs_mod
+from .analysis import terms
+from .documents import Document, DocumentError, Limits
+from .engine import BM25Index, ForwardIndex, Vocabulary
+from .passages import split
+
+SCHEMA_VERSION = 1
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def index_terms(doc: Document, heading: str, text: str) -> list[str]:
+    """What BM25 sees for one passage: its text, its heading, and the document's title, number and aliases,
+    so that the heading and the document's identity count on top of the body."""
+    identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
+    return terms(text) + terms(heading) + terms(identity)
+
+
+@contextlib.contextmanager
+def _lock(db: Path) -> Iterator[None]:
+    lock_path = db.with_name(db.name + ".lock")
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _init_schema(db: sqlite_utils.Database) -> None:
+    if "documents" in db.table_names():
+        return
+    db["documents"].create(
+        {
+            "id": str, "path": str, "title": str, "number": str, "type": str, "issuer": str, "issued": str,
+            "year": int, "source": str, "aliases": str, "visibility": str, "audience": str, "sha256": str,
+            "n_passages": int, "indexed_at": float, "warnings": str,
+        },
+        pk="id",
+    )
+    db["passages"].create(
+        {"id": int, "doc_id": str, "position": int, "heading": str, "text": str, "term_ids": bytes, "tfs": bytes},
+        pk="id",
+    )
+    db["passages"].create_index(["doc_id"])
+    db["arrays"].create({"name": str, "data": bytes}, pk="name")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+
+
+def _store_array(db: sqlite_utils.Database, name: str, array: np.ndarray) -> None:
+    db["arrays"].upsert({"name": name, "data": np.ascontiguousarray(array).tobytes()}, pk="name")
+
+
+def load_array(conn: sqlite3.Connection, name: str, dtype) -> np.ndarray:
+    row = conn.execute("SELECT data FROM arrays WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise KeyError(name)
+    return np.frombuffer(row[0], dtype=dtype)
+
+
+def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
+    row = db.execute("SELECT data FROM arrays WHERE name = 'vocab'").fetchone()
+    if row is None or not row[0]:
+        return Vocabulary()
+    return Vocabulary(row[0].decode("utf-8").split("\n"))
+
+
+def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, doc: Document) -> int:
+    parts = split(doc.text)
+    rows = []
+    for p in parts:
+        ids, counts = vocab.encode(index_terms(doc, p.heading, p.text))
+        rows.append({
+            "doc_id": doc.id, "position": p.position, "heading": p.heading, "text": p.text,
+            "term_ids": ids.tobytes(), "tfs": counts.astype(np.int32).tobytes(),
+        })
+    db["passages"].insert_all(rows, batch_size=500)
+    db["documents"].insert({
+        "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
+        "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
+        "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": doc.visibility,
+        "audience": json.dumps(doc.audience, ensure_ascii=False), "sha256": doc.sha256,
+        "n_passages": len(parts), "indexed_at": time.time(),
+        "warnings": json.dumps(doc.warnings, ensure_ascii=False),
+    }, replace=True)
+    return len(parts)
+
+
+def _delete_document(db: sqlite_utils.Database, doc_id: str) -> None:
+    db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+    db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+
+def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary) -> int:
+    """Recompute the corpus-level arrays from the stored per-passage postings (no re-analysis)."""
+    rows = db.execute("SELECT id, term_ids, tfs, doc_id FROM passages ORDER BY id").fetchall()
+    fwd = ForwardIndex.from_counts((np.frombuffer(r[1], np.int32), np.frombuffer(r[2], np.int32)) for r in rows)
+    index = BM25Index.from_forward(fwd, len(vocab))
+    doc_ids = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id").fetchall()]
+    position = {d: i for i, d in enumerate(doc_ids)}
+    _store_array(db, "vocab", np.frombuffer("\n".join(vocab.terms).encode("utf-8"), np.uint8))
+    _store_array(db, "passage_ids", np.array([r[0] for r in rows], np.int64))
+    _store_array(db, "passage_doc", np.array([position[r[3]] for r in rows], np.int32))
+    _store_array(db, "indptr", index.indptr)
+    _store_array(db, "pids", index.pids)
+    _store_array(db, "weights", index.weights)
+    _store_array(db, "idf", index.idf)
+    db["meta"].upsert({"key": "avgdl", "value": repr(index.avgdl)}, pk="key")
+    db["meta"].upsert({"key": "built_at", "value": repr(time.time())}, pk="key")
+    return len(rows)
+
+
+def _temp_path(db: Path) -> Path:
+    return db.with_name(f".{db.name}.tmp-{os.getpid()}")
+
+
+def _clean_stale_temps(db: Path) -> None:
+    for stale in db.parent.glob(f".{db.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _existing_hashes(db_path: Path) -> dict[str, tuple[str, str]]:
+    """doc id -> (path, sha256) in the current index; empty if there is none or it is unreadable."""
+    if not db_path.exists():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if not version or int(version[0]) != SCHEMA_VERSION:
+                return {}
+            return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, path, sha256 FROM documents")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return {}
+
+
+def build(
+    knowledge: Path,
+    db_path: Path,
+    progress: Progress | None = None,
+    limits: Limits = Limits(),
+    force: bool = False,
+) -> BuildReport:
+    """Bring the index at db_path up to date with the knowledge folder (see module doc)."""
+    started = time.perf_counter()
+    knowledge, db_path = Path(knowledge), Path(db_path)
+    if not knowledge.is_dir():
+        raise FileNotFoundError(f"không tìm thấy thư mục tài liệu: {knowledge}")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    report = BuildReport()
+    with _lock(db_path):
+        _clean_stale_temps(db_path)
+        existing = {} if force else _existing_hashes(db_path)
+        files = list(docs_mod.scan(knowledge))
+        current: dict[str, tuple[Path, str]] = {}
+        for path in files:
+            try:
+                current[docs_mod.doc_id(path, knowledge)] = (path, docs_mod.file_hash(path))
+            except OSError as exc:
+                report.errors.append((path.relative_to(knowledge).as_posix(), f"không đọc được tệp ({exc})"))
+        to_read = [d for d, (_, h) in current.items() if d not in existing or existing[d][1] != h]
+        removed = [d for d in existing if d not in current]
+        report.unchanged = len(current) - len(to_read)
+        if not to_read and not removed and db_path.exists() and existing:
+            report.documents = len(existing)
+            report.passages = _count_passages(db_path)
+            report.seconds = time.perf_counter() - started
+            return report
+        tmp = _temp_path(db_path)
+        if db_path.exists() and existing:
+            shutil.copyfile(db_path, tmp)
+        elif tmp.exists():
+            tmp.unlink()
+        try:
+            report = _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits)
+            os.replace(tmp, db_path)
+            _fsync_dir(db_path.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits) -> BuildReport:
+    db = sqlite_utils.Database(tmp)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    _init_schema(db)
+    vocab = _load_vocabulary(db)
+    seen_hashes = {h: d for d, (_, h) in existing.items() if d not in to_read and d not in removed}
+    with db.conn:
+        for doc_id in removed:
+            _delete_document(db, doc_id)
+            report.removed.append(doc_id)
+        for done, doc_id in enumerate(to_read, 1):
+            path, digest = current[doc_id]
+            rel = path.relative_to(knowledge).as_posix()
+            if progress:
+                progress(done, len(to_read), rel)
+            if digest in seen_hashes:
+                report.errors.append((rel, f"trùng nội dung với văn bản đã có: {seen_hashes[digest]}"))
+                continue
+            try:
+                doc = docs_mod.load(path, knowledge, limits)
+            except DocumentError as exc:
+                report.errors.append((rel, str(exc)))
+                continue
+            except Exception as exc:  # a parser bug must not stop the other files
+                report.errors.append((rel, f"lỗi khi đọc tệp ({type(exc).__name__})"))
+                continue
+            seen_hashes[digest] = doc_id
+            if doc_id in existing:  # replaced only once the new version has been read
+                _delete_document(db, doc_id)
+            _write_document(db, vocab, doc)
+            report.warnings.extend((rel, w) for w in doc.warnings)
+            (report.changed if doc_id in existing else report.added).append(doc_id)
+        report.passages = _write_statistics(db, vocab)
+    report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    db.conn.commit()
+    db.conn.close()
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    return report
+
+
+def _count_passages(db_path: Path) -> int:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
