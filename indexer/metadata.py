@@ -48,7 +48,8 @@ _CHROME = re.compile(
     r"số lượt (?:xem|truy cập)\s*:?.*|bài viết mới nhất\s*:?|tin (?:liên quan|khác|mới)\s*:?|xem thêm\s*:?|"
     r"in bài viết|chia sẻ|share|print|about|home|trang chủ|detailcontroller|đăng nhập|login|"
     r"thứ (?:hai|ba|tư|năm|sáu|bảy|\d)\s*[-,]\s*\d{1,2}/\d{1,2}/\d{4}|chủ nhật\s*[-,]\s*\d{1,2}/\d{1,2}/\d{4}|"
-    r"[a-z]|®.*|©.*|copyright.*)\s*$",
+    r"[a-z]|®.*|©.*|copyright.*|(?:cơ quan chủ quản|chịu trách nhiệm(?: chính)?|địa chỉ|điện thoại|fax|email|"
+    r"giấy phép(?: số)?|ghi rõ nguồn)\b.{0,200})\s*$",
     re.IGNORECASE,
 )
 

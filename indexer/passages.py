@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 1000
+MIN_CHARS = 80
 
 _CHAPTER = re.compile(r"^(Chương|Phần|PHẦN|CHƯƠNG)\s+([IVXLC]+|\d+|thứ\s+\w+)\b", re.IGNORECASE)
 _SECTION = re.compile(r"^(Mục|MỤC)\s+(\d+|[IVXLC]+)\b")
 _ARTICLE = re.compile(r"^(Điều|ĐIỀU)\s+\d+[a-zđ]?\s*[.:]")
 _ROMAN = re.compile(r"^[IVXLC]{1,6}\s*[./-]\s+\S")
+_BARE = re.compile(r"^(Chương|CHƯƠNG|Mục|MỤC|Phần|PHẦN)\s+[\wIVXLC]+\s*$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
 
@@ -79,17 +81,26 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
     def heading() -> str:
         return " › ".join(h for h in path if h)
 
-    def flush() -> None:
-        if buffer:
+    def flush(force: bool = False) -> None:
+        # A fragment too short to read alone ("Tiểu mục 1") is carried into the next passage instead.
+        if buffer and (force or sum(len(b) for b in buffer) >= MIN_CHARS):
             passages.append(Passage(len(passages), heading(), "\n".join(buffer)))
             buffer.clear()
 
+    titled: int | None = None  # level of a bare "Chương II" / "Mục 1" waiting for its title line
     for para in _paragraphs(text):
         level = heading_level(para)
+        if titled is not None and level == LEVEL_SECTION and para.isupper():
+            path[titled] = f"{path[titled]}. {para}"
+            titled = None
+            continue
+        titled = None
         if level is not None:
             flush()
             md = _MD_HEADING.match(para)
             path[level] = (md.group(2) if md else para).strip()
+            if _BARE.match(para):
+                titled = level
             for deeper in range(level + 1, len(path)):
                 path[deeper] = None
             continue
@@ -97,5 +108,5 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             if buffer and sum(len(b) + 1 for b in buffer) + len(piece) > max_chars:
                 flush()
             buffer.append(piece)
-    flush()
+    flush(force=True)
     return passages

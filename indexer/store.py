@@ -51,10 +51,11 @@ class BuildReport:
 
 
 def index_terms(doc: Document, heading: str, text: str) -> list[str]:
-    """What BM25 sees for one passage: its text, its heading, and the document's title, number and aliases,
-    so that the heading and the document's identity count on top of the body."""
+    """What BM25 sees for one passage: its text, its heading path (the innermost heading twice), and the
+    document's title, number and aliases, so that headings and the document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
-    return terms(text) + terms(heading) + terms(identity)
+    innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
+    return terms(text) + terms(heading) + terms(innermost) + terms(identity)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,189 @@
+"""The `danvan` command line: a thin layer over the indexer library and the bot front ends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from indexer.search import default_db_path, default_knowledge_dir
+
+
+def _progress_bar(stream=sys.stderr):
+    """A one-line progress bar on a terminal; nothing when output is not a terminal."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int, name: str) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        label = name if len(name) <= 40 else "…" + name[-39:]
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
+        if done == total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def print_report(report, out=sys.stderr) -> None:
+    for path, reason in report.errors:
+        print(f"LỖI {path}: {reason}", file=out)
+    for path, reason in report.warnings:
+        print(f"CẢNH BÁO {path}: {reason}", file=out)
+    print(
+        f"Đã lập chỉ mục: {report.documents} văn bản, {report.passages} đoạn "
+        f"(mới {len(report.added)}, cập nhật {len(report.changed)}, xóa {len(report.removed)}, "
+        f"giữ nguyên {report.unchanged}, lỗi {len(report.errors)}) trong {report.seconds:.1f} giây.",
+        file=out,
+    )
+
+
+def cmd_index(args) -> int:
+    from indexer.store import build
+
+    try:
+        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), force=args.force)
+    except FileNotFoundError as exc:
+        print(f"LỖI: {exc}", file=sys.stderr)
+        return 2
+    print_report(report)
+    return 0 if report.documents > 0 or not report.errors else 1
+
+
+def _open(args):
+    from indexer.search import Searcher
+
+    db = Path(args.db)
+    if not db.exists():
+        print(f"LỖI: chưa có chỉ mục {db}. Chạy: danvan index --db {db}", file=sys.stderr)
+        raise SystemExit(2)
+    return Searcher(db)
+
+
+def format_hits(result) -> str:
+    if not result.hits:
+        return "Không tìm thấy đoạn văn bản nào phù hợp."
+    lines = [] if result.confident else ["(Độ tin cậy thấp: có thể không có văn bản trả lời câu hỏi này.)", ""]
+    for i, h in enumerate(result.hits, 1):
+        meta = " · ".join(filter(None, [h.number, h.issued]))
+        lines.append(f"{i}. {h.title}" + (f" [{meta}]" if meta else "") + f"  (điểm {h.score:.2f})")
+        if h.heading:
+            lines.append(f"   {h.heading}")
+        lines.append("   " + h.snippet.replace("\n", " "))
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def cmd_ask(args) -> int:
+    searcher = _open(args)
+    result = searcher.search(" ".join(args.question), k=args.k)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(format_hits(result))
+    return 0
+
+
+def cmd_search(args) -> int:
+    if not args.jsonl:
+        print("LỖI: danvan search đọc từng câu hỏi trên stdin; dùng --jsonl.", file=sys.stderr)
+        return 2
+    searcher = _open(args)
+    for line in sys.stdin:
+        question = line.strip()
+        result = searcher.search(question, k=args.k)
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from indexer.evaluate import format_report, run
+
+    db = Path(args.db)
+    if args.knowledge:
+        from indexer.store import build
+
+        print_report(build(Path(args.knowledge), db, progress=_progress_bar()))
+    reports = run(db, Path(args.questions), baselines=not args.no_baselines)
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(format_report(reports))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from indexer import bench
+
+    return bench.main(args.rest)
+
+
+def cmd_run(args) -> int:
+    from bot import app
+
+    return app.main(args)
+
+
+def cmd_chat(args) -> int:
+    from bot import console
+
+    return console.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="danvan", description="Hỏi đáp Dân vận: tìm kiếm văn bản và bot Telegram.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p):
+        p.add_argument("--db", default=str(default_db_path()), help="tệp chỉ mục SQLite (mặc định: %(default)s)")
+        return p
+
+    p = with_db(sub.add_parser("index", help="lập hoặc cập nhật chỉ mục từ thư mục tài liệu"))
+    p.add_argument("--knowledge", default=str(default_knowledge_dir()), help="thư mục tài liệu (mặc định: %(default)s)")
+    p.add_argument("--force", action="store_true", help="đọc lại mọi tệp")
+    p.set_defaults(func=cmd_index)
+
+    p = with_db(sub.add_parser("ask", help="hỏi một câu, in các đoạn trả lời"))
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("question", nargs="+")
+    p.set_defaults(func=cmd_ask)
+
+    p = with_db(sub.add_parser("search", help="mỗi dòng stdin một câu hỏi, mỗi dòng stdout một JSON"))
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--jsonl", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = with_db(sub.add_parser("eval", help="đánh giá truy hồi trên bộ câu hỏi YAML"))
+    p.add_argument("questions")
+    p.add_argument("--knowledge", help="lập chỉ mục thư mục này trước khi đánh giá")
+    p.add_argument("--json", help="ghi kết quả chi tiết ra tệp JSON")
+    p.add_argument("--no-baselines", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="đo tốc độ bộ máy tìm kiếm (in bảng)", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+
+    for name, func, text in (("run", cmd_run, "chạy bot Telegram (hoặc trò chuyện trên terminal nếu không có token)"),
+                             ("chat", cmd_chat, "trò chuyện với bot trên terminal")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", help="tệp cấu hình YAML (hoặc biến môi trường DANVAN_CONFIG)")
+        p.add_argument("--db", help="tệp chỉ mục SQLite")
+        p.add_argument("--knowledge", help="thư mục tài liệu")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
