@@ -10,8 +10,9 @@ from pathlib import Path
 from indexer.search import default_db_path, default_knowledge_dir
 
 
-def _progress_bar(stream=sys.stderr):
+def _progress_bar(stream=None):
     """A one-line progress bar on a terminal; nothing when output is not a terminal."""
+    stream = stream or sys.stderr
     if not stream.isatty():
         return None
 
@@ -27,7 +28,8 @@ def _progress_bar(stream=sys.stderr):
     return show
 
 
-def print_report(report, out=sys.stderr) -> None:
+def print_report(report, out=None) -> None:
+    out = out or sys.stderr
     for path, reason in report.errors:
         print(f"LỖI {path}: {reason}", file=out)
     for path, reason in report.warnings:

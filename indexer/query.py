@@ -130,6 +130,38 @@ def _default_abbreviations() -> Abbreviations:
     return Abbreviations.load()
 
 
+# Question words carry no content: "bao nhiêu", "như thế nào", "là gì", a final "không".
+QUESTION_PHRASES = [p.split() for p in (
+    "như thế nào", "thế nào", "bao nhiêu", "là gì", "là ai", "ở đâu", "khi nào", "lúc nào", "hay không",
+    "được không", "phải không", "có phải", "mấy", "gì", "nào", "ai",
+)]
+_WORD_RE = re.compile(r"\w+(?:[/\-.,]\w+)*%?")
+
+
+def _same_word(typed: str, word: str) -> bool:
+    """typed matches word exactly, or is the same word typed without accents."""
+    return typed == word or (typed == fold(typed) and typed == fold(word))
+
+
+def strip_question_words(text: str) -> str:
+    """Drop question words (accented or typed without accents) so they do not weigh on the search."""
+    words = [m.group(0) for m in _WORD_RE.finditer(text)]
+    lower = [w.lower() for w in words]
+    keep = [True] * len(words)
+    i = 0
+    while i < len(words):
+        for phrase in QUESTION_PHRASES:
+            n = len(phrase)
+            if all(i + j < len(words) and _same_word(lower[i + j], phrase[j]) for j in range(n)):
+                keep[i:i + n] = [False] * n
+                i += n - 1
+                break
+        i += 1
+    if lower and _same_word(lower[-1], "không"):
+        keep[-1] = False
+    return " ".join(w for w, k in zip(words, keep, strict=True) if k)
+
+
 def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     text = normalize(text)
     abbr = abbreviations if abbreviations is not None else _default_abbreviations()
@@ -138,4 +170,5 @@ def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     folded = fold(text)
     years = sorted({int(y) for y in _YEAR.findall(folded)})
     types = [name for key, name in _TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
-    return Query(text, terms(text) + terms(extra), find_refs(text), years, types, expansions)
+    content = strip_question_words(text)
+    return Query(text, terms(content) + terms(extra), find_refs(text), years, types, expansions)

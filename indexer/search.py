@@ -166,6 +166,7 @@ class Searcher:
             total = int(mask.sum())
             rows = self._fetch([int(self.passage_ids[i]) for i in order])
             hits = self._collapse([(rows[int(self.passage_ids[i])], float(scores[i])) for i in order])
+            hits = self._each_named_document_first(q, hits)
         confident = self._confident(q, hits[0]) if hits else False
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
 
@@ -190,6 +191,22 @@ class Searcher:
                       d.source)
             kept.append((hit, words))
         return [h for h, _ in kept]
+
+    def _each_named_document_first(self, q: query_mod.Query, hits: list[Hit]) -> list[Hit]:
+        """When the question's number fits several documents (16/CT-TTg of 2016 and of 2020) and gives no
+        year, lead with the best passage of each, so the cadre sees both."""
+        if not q.refs:
+            return hits
+        named = {d.id for d in self.documents
+                 if any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in q.refs)}
+        if len(named) < 2:
+            return hits
+        leads, seen = [], set()
+        for h in hits:
+            if h.doc in named and h.doc not in seen:
+                leads.append(h)
+                seen.add(h.doc)
+        return leads + [h for h in hits if h not in leads]
 
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
         """Does the best passage (with its heading and document) cover most of the question's weight?"""
@@ -274,6 +291,9 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
             value += gains[j]
         if value > best_value:
             best_start, best_value = start, value
+    while best_start + 1 < len(sentences) and gains[best_start] == 0 and any(
+            gains[best_start + 1:best_start + max_sentences]):
+        best_start += 1  # do not open on a sentence that matches nothing
     chosen, length = [], 0
     for s in sentences[best_start:best_start + max_sentences]:
         if chosen and length + len(s) > max_chars:

@@ -184,11 +184,12 @@ def build(
     knowledge: Path,
     db_path: Path,
     progress: Progress | None = None,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     force: bool = False,
 ) -> BuildReport:
     """Bring the index at db_path up to date with the knowledge folder (see module doc)."""
     started = time.perf_counter()
+    limits = limits or Limits()
     knowledge, db_path = Path(knowledge), Path(db_path)
     if not knowledge.is_dir():
         raise FileNotFoundError(f"không tìm thấy thư mục tài liệu: {knowledge}")

@@ -1,0 +1,139 @@
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from indexer.documents import DocumentError, Limits, load, parse, scan
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    document = docx.Document()
+    for p in paragraphs:
+        document.add_paragraph(p)
+    if table:
+        t = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                t.cell(r, c).text = value
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    if FONT.exists():
+        pdf.add_font("dv", fname=str(FONT))
+        pdf.set_font("dv", size=12)
+    else:  # core font: Latin-1 only, so the text is typed without accents
+        from indexer.analysis import fold
+
+        lines = [fold(line) for line in lines]
+        pdf.set_font("helvetica", size=12)
+    for line in lines:
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_markdown_front_matter(knowledge):
+    doc = load(knowledge / "luat" / "luat-99.md", knowledge)
+    assert doc.id == "luat/luat-99"
+    assert (doc.title, doc.number, doc.type, doc.issued, doc.year) == (
+        "Luật Thử nghiệm về tổ dân phố", "99/2030/QH99", "Luật", "2030-01-15", 2030)
+    assert doc.source == "https://example.org/luat-99"
+    assert "Điều 2. Ban Thanh tra nhân dân" in doc.text and "title:" not in doc.text
+
+
+def test_news_page_without_metadata_is_inferred_and_chrome_dropped(knowledge):
+    doc = load(knowledge / "tin-hoa-binh.txt", knowledge)
+    assert doc.title == "Phường Hòa Bình sơ kết công tác dân vận 6 tháng đầu năm 2031"
+    assert doc.year == 2031 and doc.number is None
+    assert "Skip to main content" not in doc.text and "Lượt xem" not in doc.text
+    assert "27 mô hình" in doc.text
+
+
+def test_inferred_number_type_and_date_from_header():
+    text = ("ỦY BAN NHÂN DÂN XÃ AN PHÚ\nSố: 45/KH-UBND\nAn Phú, ngày 26 tháng 11 năm 2021\n\n"
+            "KẾ HOẠCH\nThực hiện Chỉ thị số 33/CT-TTg ngày 26/11/2021 của Thủ tướng Chính phủ\n\n"
+            "Kế hoạch thực hiện Chỉ thị của Thủ tướng Chính phủ về công tác dân vận.")
+    doc = parse(text.encode(), ".txt", "kh-45")
+    assert doc.number == "45/KH-UBND" and doc.type == "Kế hoạch"
+    assert doc.issued == "2021-11-26"
+
+
+def test_broken_front_matter_warns_and_keeps_text():
+    data = "---\ntitle: [unclosed\n---\nNội dung văn bản về công tác dân vận ở cơ sở.\n".encode()
+    doc = parse(data, ".md", "x")
+    assert doc.warnings and "YAML" in doc.warnings[0]
+    assert "công tác dân vận" in doc.text
+
+
+def test_docx_paragraphs_and_tables():
+    data = make_docx(["Kế hoạch số 12/KH-UBND về dân vận chính quyền năm 2024",
+                      "Ủy ban nhân dân xã giao Công an xã phối hợp thực hiện."],
+                     table=[["Nhiệm vụ", "Đơn vị chủ trì"], ["Tiếp công dân", "Văn phòng UBND"]])
+    doc = parse(data, ".docx", "kh-12")
+    assert "Công an xã phối hợp" in doc.text
+    assert "Tiếp công dân | Văn phòng UBND" in doc.text
+
+
+def test_pdf_text_layer():
+    doc = parse(make_pdf(["Báo cáo sơ kết công tác dân vận năm 2024",
+                          "Toàn xã có 17 mô hình Dân vận khéo."]), ".pdf", "bc")
+    assert "17" in doc.text and ("Dân vận khéo" in doc.text or "Dan van kheo" in doc.text)
+
+
+def test_html_main_text_without_navigation():
+    body = " ".join(["Hội nghị đối thoại giữa Ủy ban nhân dân phường với Nhân dân về chỉnh trang đô thị."] * 4)
+    html = f"""<html><head><title>Đối thoại với Nhân dân phường Hòa Bình</title></head><body>
+    <nav><a href="/">Trang chủ</a> <a href="/tin">Tin tức</a> Skip to main content</nav>
+    <article><h1>Đối thoại với Nhân dân phường Hòa Bình</h1><p>{body}</p>
+    <p>Có 150 đại biểu tham dự, 12 ý kiến được trả lời ngay tại hội nghị.</p></article>
+    <footer>Bản quyền thuộc Cổng thông tin điện tử phường. Lượt xem: 1234</footer></body></html>"""
+    doc = parse(html.encode(), ".html", "tin")
+    assert "12 ý kiến được trả lời" in doc.text
+    assert "Trang chủ" not in doc.text and "Lượt xem" not in doc.text
+    assert doc.title == "Đối thoại với Nhân dân phường Hòa Bình"
+
+
+@pytest.mark.parametrize(
+    "data,suffix,reason",
+    [
+        (b"", ".md", "rỗng"),
+        (b"\x00\x01\x02binary\x00", ".txt", "nhị phân"),
+        (b"PK\x03\x04 not really a zip", ".docx", "hỏng"),
+        (b"%PDF-1.4 garbage", ".pdf", "hỏng"),
+        (b"abc", ".exe", "chưa được hỗ trợ"),
+    ],
+)
+def test_bad_files_raise_clear_errors(data, suffix, reason):
+    with pytest.raises(DocumentError, match=reason):
+        parse(data, suffix, "bad")
+
+
+def test_docx_zip_bomb_refused():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b"0" * (5 * 2**20))
+    with pytest.raises(DocumentError, match="giải nén quá lớn"):
+        parse(buf.getvalue(), ".docx", "bomb", Limits(max_unzipped_bytes=2**20))
+
+
+def test_scanned_pdf_without_text_is_reported():
+    pdf = FPDF()
+    pdf.add_page()
+    with pytest.raises(DocumentError, match="bản quét"):
+        parse(bytes(pdf.output()), ".pdf", "scan")
+
+
+def test_scan_skips_hidden_and_unsupported(knowledge):
+    (knowledge / ".hidden.md").write_text("x", encoding="utf-8")
+    (knowledge / "viet-tat.yaml").write_text("a: b", encoding="utf-8")
+    names = [p.name for p in scan(knowledge)]
+    assert names == ["ct-33.md", "luat-99.md", "tin-hoa-binh.txt"]

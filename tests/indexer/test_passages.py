@@ -1,0 +1,45 @@
+from indexer.documents import parse
+from indexer.passages import MAX_CHARS, split
+from tests.conftest import LAW, NEWS
+
+
+def test_law_splits_by_article_with_heading_path():
+    doc = parse(LAW.encode(), ".md", "luat")
+    passages = split(doc.text)
+    by_heading = {p.heading: p.text for p in passages}
+    heading = "Chương I. NHỮNG QUY ĐỊNH CHUNG › Điều 2. Ban Thanh tra nhân dân"
+    assert heading in by_heading
+    assert "từ 05 đến 09 thành viên" in by_heading[heading]
+    assert "Nhiệm kỳ của Ban Thanh tra nhân dân là 05 năm" in by_heading[heading]
+    assert any(h.startswith("Chương II. TỔ CHỨC THỰC HIỆN › Điều 3.") for h in by_heading)
+    assert [p.position for p in passages] == list(range(len(passages)))
+
+
+def test_news_page_paragraphs_are_packed():
+    doc = parse(NEWS.encode(), ".txt", "tin")
+    passages = split(doc.text)
+    assert len(passages) == 1
+    assert "27 mô hình" in passages[0].text and "Chiều ngày 12/7" in passages[0].text
+
+
+def test_long_paragraphs_split_at_sentences_within_limit():
+    sentence = "Ủy ban nhân dân xã tổ chức đối thoại với Nhân dân về đất đai và môi trường. "
+    text = "Điều 5. Đối thoại\n\n" + sentence * 40 + "\n\n" + "Khoản cuối cùng của điều này. " * 3
+    passages = split(text)
+    assert len(passages) > 2
+    assert all(len(p.text) <= MAX_CHARS for p in passages)
+    assert all(p.heading == "Điều 5. Đối thoại" for p in passages)
+    assert all(p.text.endswith(".") for p in passages)
+
+
+def test_numbered_tasks_stay_whole():
+    tasks = "\n".join(f"({i}) Nhiệm vụ thứ {i}: tăng cường công tác dân vận chính quyền ở cơ sở." for i in range(1, 6))
+    passages = split("II. NHIỆM VỤ, GIẢI PHÁP\n" + tasks)
+    assert passages[0].heading == "II. NHIỆM VỤ, GIẢI PHÁP"
+    assert "(1) Nhiệm vụ thứ 1" in passages[0].text and "(5) Nhiệm vụ thứ 5" in passages[0].text
+
+
+def test_tiny_fragment_joins_next_passage():
+    passages = split("Mục 1\n\nTiểu mục 1\n\nĐiều 9. Họp thôn\n\n" + "Nội dung cuộc họp thôn được thông báo. " * 3)
+    assert all(len(p.text) >= 40 for p in passages)
+    assert "Tiểu mục 1" in passages[0].text

@@ -1,0 +1,104 @@
+import pytest
+
+from indexer.query import Abbreviations, DocRef, find_refs, parse, ref_matches, strip_question_words
+from indexer.search import Searcher, snippet
+from indexer.store import build
+
+CT16_2020 = """---
+title: Chỉ thị về các biện pháp cấp bách phòng, chống dịch bệnh (mẫu kiểm thử)
+number: 16/CT-TTg
+type: Chỉ thị
+issued: '2020-03-31'
+---
+
+Thực hiện cách ly toàn xã hội trong 15 ngày để phòng, chống dịch bệnh.
+"""
+CT16_2016 = """---
+title: Chỉ thị về đổi mới công tác dân vận trong cơ quan hành chính nhà nước (mẫu kiểm thử)
+number: 16/CT-TTg
+type: Chỉ thị
+issued: '2016-05-16'
+---
+
+Cơ quan hành chính nhà nước các cấp đổi mới phong cách làm việc, gần dân, trọng dân.
+"""
+
+
+@pytest.fixture
+def searcher(knowledge, tmp_path):
+    (knowledge / "ct-16-2020.md").write_text(CT16_2020, encoding="utf-8")
+    (knowledge / "ct-16-2016.md").write_text(CT16_2016, encoding="utf-8")
+    (knowledge / "ban-sao-luat.md").write_text(
+        (knowledge / "luat" / "luat-99.md").read_text().replace("title: Luật", "title: Bản sao Luật"),
+        encoding="utf-8")
+    db = tmp_path / "index.db"
+    build(knowledge, db)
+    return Searcher(db, Abbreviations({"UBND": ["Ủy ban nhân dân"], "BTTND": ["Ban Thanh tra nhân dân"]}))
+
+
+def test_document_references_in_questions():
+    assert find_refs("chi thi 33 la gi") == [DocRef("33", "ct", None)]
+    assert find_refs("NĐ 59/2023 quy định gì") == [DocRef("59", "nd", 2023)]
+    assert find_refs("Theo 33/CT-TTg") == [DocRef("33", "ct", None)]
+    assert find_refs("nghị định 59/2023/NĐ-CP") == [DocRef("59", "nd", 2023)]
+    assert find_refs("Luật 10/2022") == [DocRef("10", "qh", 2022)]
+    assert find_refs("CT 16 năm 2020") == [DocRef("16", "ct", 2020)]
+    assert ref_matches(DocRef("33", "ct"), "33/CT-TTg", "Chỉ thị", 2021)
+    assert not ref_matches(DocRef("33", "nq"), "33/CT-TTg", "Chỉ thị", 2021)
+    assert ref_matches(DocRef("10", "qh", 2022), "10/2022/QH15", "Luật", 2022)
+
+
+def test_question_words_are_dropped():
+    assert strip_question_words("Ban Thanh tra nhân dân gồm bao nhiêu người?") == "Ban Thanh tra nhân dân gồm người"
+    assert strip_question_words("co duoc lam lai khong") == "co duoc lam lai"
+
+
+def test_short_number_finds_document_first(searcher):
+    for question in ["chi thi 33 la gi", "CT 33", "Chỉ thị số 33/CT-TTg"]:
+        assert searcher.search(question).hits[0].doc == "ct-33", question
+
+
+def test_same_number_two_years(searcher):
+    both = {h.doc for h in searcher.search("CT 16", k=2).hits}
+    assert both == {"ct-16-2016", "ct-16-2020"}
+    assert searcher.search("chỉ thị 16 năm 2020").hits[0].doc == "ct-16-2020"
+    assert searcher.search("chỉ thị 16 năm 2016").hits[0].doc == "ct-16-2016"
+    assert [d.id for d in searcher.find_documents("16/CT-TTg")] == ["ct-16-2020", "ct-16-2016"]
+
+
+def test_accents_optional_and_abbreviations_expand(searcher):
+    accented = searcher.search("Ban Thanh tra nhân dân ở phường có bao nhiêu thành viên")
+    plain = searcher.search("ban thanh tra nhan dan o phuong co bao nhieu thanh vien")
+    abbr = searcher.search("BTTND ở phường có bao nhiêu thành viên")
+    for result in (accented, plain, abbr):
+        assert "từ 05 đến 09 thành viên" in result.hits[0].text
+        assert result.confident
+    assert parse("UBND xã", Abbreviations({"UBND": ["Ủy ban nhân dân"]})).expansions == {"ubnd": ["Ủy ban nhân dân"]}
+    assert parse("ubnd", Abbreviations({"UBND": ["Ủy ban nhân dân"]})).expansions == {}  # lower case: as typed
+
+
+def test_near_duplicates_collapse(searcher):
+    hits = searcher.search("Ban Thanh tra nhân dân ở phường thành viên", k=5).hits
+    texts = [h.text for h in hits]
+    assert sum("từ 05 đến 09 thành viên" in t for t in texts) == 1
+
+
+def test_unrelated_question_is_not_confident(searcher):
+    result = searcher.search("giá vé máy bay Hà Nội đi Đà Nẵng dịp Tết")
+    assert not result.confident
+
+
+def test_snippet_marks_question_words():
+    text = ("Câu mở đầu không liên quan. Ban Thanh tra nhân dân gồm từ 05 đến 09 thành viên. "
+            "Nhiệm kỳ là 05 năm. Câu cuối cùng.")
+    snip, marks = snippet(text, parse("ban thanh tra nhan dan gom may thanh vien").terms)
+    assert snip.startswith("… Ban Thanh tra nhân dân gồm")
+    marked = [snip[a:b] for a, b in marks]
+    assert {"Ban", "Thanh", "tra", "nhân", "dân", "thành", "viên"} <= set(marked)
+
+
+def test_json_shape(searcher):
+    data = searcher.search("Luật 99/2030/QH99 hiệu lực", k=2).to_json()
+    assert set(data) == {"query", "hits", "confident"}
+    assert {"doc", "title", "number", "issued", "heading", "text", "score"} <= set(data["hits"][0])
+    assert data["hits"][0]["number"] == "99/2030/QH99"

@@ -1,0 +1,101 @@
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from indexer.search import Searcher
+from indexer.store import build
+
+
+def doc_ids(db):
+    with sqlite3.connect(db) as conn:
+        return sorted(r[0] for r in conn.execute("SELECT id FROM documents"))
+
+
+def test_build_then_incremental(knowledge, tmp_path):
+    db = tmp_path / "index.db"
+    report = build(knowledge, db)
+    assert report.documents == 3 and report.passages >= 4 and not report.errors
+    assert sorted(report.added) == ["ct-33", "luat/luat-99", "tin-hoa-binh"]
+
+    again = build(knowledge, db)
+    assert not again.modified and again.unchanged == 3 and again.documents == 3
+
+    (knowledge / "ct-33.md").write_text((knowledge / "ct-33.md").read_text() + "\nThêm đoạn về tiếp công dân.\n")
+    (knowledge / "moi.md").write_text("Văn bản mới về hương ước, quy ước của thôn bản.", encoding="utf-8")
+    (knowledge / "tin-hoa-binh.txt").unlink()
+    changed = build(knowledge, db)
+    assert changed.changed == ["ct-33"] and changed.added == ["moi"] and changed.removed == ["tin-hoa-binh"]
+    assert changed.unchanged == 1
+    assert doc_ids(db) == ["ct-33", "luat/luat-99", "moi"]
+    s = Searcher(db)
+    assert s.search("hương ước thôn bản").hits[0].doc == "moi"
+    assert s.search("tiếp công dân").hits[0].doc == "ct-33"
+    assert not any(h.doc == "tin-hoa-binh" for h in s.search("mô hình dân vận khéo phường Hòa Bình", k=20).hits)
+
+
+def test_incremental_equals_full_rebuild(knowledge, tmp_path):
+    db = tmp_path / "a.db"
+    build(knowledge, db)
+    (knowledge / "moi.md").write_text("Quy chế dân chủ ở cơ sở tại phường Hòa Bình năm 2031.", encoding="utf-8")
+    build(knowledge, db)
+    full = tmp_path / "b.db"
+    build(knowledge, full)
+    q = "dân chủ ở cơ sở phường Hòa Bình"
+    a = [(h.doc, h.text, round(h.score, 9)) for h in Searcher(db).search(q).hits]
+    b = [(h.doc, h.text, round(h.score, 9)) for h in Searcher(full).search(q).hits]
+    assert a == b
+
+
+def test_broken_file_among_good_ones(knowledge, tmp_path):
+    (knowledge / "hong.docx").write_bytes(b"PK\x03\x04 broken")
+    (knowledge / "rong.md").write_bytes(b"")
+    report = build(knowledge, tmp_path / "i.db")
+    assert report.documents == 3
+    errors = dict(report.errors)
+    assert "hỏng" in errors["hong.docx"] and "rỗng" in errors["rong.md"]
+
+
+def test_duplicate_content_is_reported_once(knowledge, tmp_path):
+    (knowledge / "ban-sao.md").write_bytes((knowledge / "ct-33.md").read_bytes())
+    report = build(knowledge, tmp_path / "i.db")
+    assert report.documents == 3
+    assert any("trùng nội dung" in reason for _, reason in report.errors)
+
+
+def test_replace_is_atomic_for_open_readers(knowledge, tmp_path):
+    db = tmp_path / "index.db"
+    build(knowledge, db)
+    reader = Searcher(db)
+    before = reader.search("Ban Thanh tra nhân dân").hits[0].text
+    (knowledge / "moi.md").write_text("Ban Thanh tra nhân dân giám sát việc thu chi ngân sách xã.", encoding="utf-8")
+    build(knowledge, db)
+    assert reader.search("Ban Thanh tra nhân dân").hits[0].text == before  # old snapshot still whole
+    assert reader.reload()
+    assert "moi" in {h.doc for h in reader.search("Ban Thanh tra nhân dân thu chi ngân sách").hits}
+    assert not list(tmp_path.glob(".index.db.tmp-*"))
+
+
+def test_killed_build_leaves_previous_index(knowledge, tmp_path):
+    db = tmp_path / "index.db"
+    build(knowledge, db)
+    stamp = db.stat().st_mtime_ns
+    for i in range(300):
+        (knowledge / f"them-{i}.md").write_text(f"Văn bản bổ sung số {i} về công tác dân vận. " * 50)
+    code = ("import sys; from pathlib import Path; from indexer.store import build; "
+            "build(Path(sys.argv[1]), Path(sys.argv[2]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(knowledge), str(db)])
+    deadline = time.time() + 30
+    while time.time() < deadline and not list(tmp_path.glob(".index.db.tmp-*")):
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    if db.stat().st_mtime_ns != stamp:
+        pytest.skip("the build finished before it could be killed")
+    assert doc_ids(db) == ["ct-33", "luat/luat-99", "tin-hoa-binh"]
+    report = build(knowledge, db)  # a later build cleans the stale temp file and completes
+    assert report.documents == 303 and not list(tmp_path.glob(".index.db.tmp-*"))
+    assert os.path.exists(db)
