@@ -49,6 +49,7 @@ class Query:
     years: list[int] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     expansions: dict[str, list[str]] = field(default_factory=dict)
+    corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
 
 
 def parse_number(number: str) -> DocRef | None:

@@ -4,7 +4,6 @@ near-duplicate collapsing, snippets with matched words, and a low-confidence fla
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import sqlite3
@@ -24,7 +23,7 @@ REF_BOOST = 1.0  # passages of a document the question names by number
 YEAR_BOOST = 0.15  # documents of a year the question names
 TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
 DUPLICATE_JACCARD = 0.8
-CONFIDENT_COVERAGE = 0.5
+CONFIDENT_COVERAGE = 0.4
 CANDIDATES = 60
 _SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
 
@@ -154,8 +153,27 @@ class Searcher:
                 factor[i] += TYPE_BOOST
         return scores * factor[self.passage_doc]
 
+    def _df(self, term: str) -> int:
+        tid = self.vocab.get(term, -1)
+        return int(self.index.indptr[tid + 1] - self.index.indptr[tid]) if tid >= 0 else 0
+
+    def correct(self, q: query_mod.Query) -> None:
+        """Typo tolerance: a syllable that no passage contains ("dna") gains the most frequent known spelling
+        one edit away ("dan"); the typed form stays in the query."""
+        added: dict[str, str] = {}
+        for term in dict.fromkeys(q.terms):
+            if "_" in term or not term.isalpha() or len(term) < 2 or term in q.expansions or self._df(term):
+                continue
+            candidates = [(self._df(v), v) for v in _edits1(term)]
+            best = max((c for c in candidates if c[0]), default=None)
+            if best:
+                added[term] = best[1]
+        q.corrections = added
+        q.terms = q.terms + list(added.values())
+
     def search(self, text: str, k: int = 10, offset: int = 0, allowed_docs: set[str] | None = None) -> Result:
         q = query_mod.parse(text, self.abbreviations)
+        self.correct(q)
         with self._lock:
             scores = self.scores(q)
             mask = scores > 0
@@ -209,17 +227,22 @@ class Searcher:
         return leads + [h for h in hits if h not in leads]
 
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
-        """Does the best passage (with its heading and document) cover most of the question's weight?"""
+        """False when the question names something no document contains (a word unknown to the whole index),
+        or when the best passage (with its heading and document) covers too little of the question's weight."""
         qterms = [t for t in dict.fromkeys(q.terms) if "_" not in t]
         if not qterms:
             return False
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
-        idf_max = math.log(self.index.n_passages + 1) if self.index.n_passages else 1.0
+        for t in qterms:
+            if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
+                continue
+            if q.corrections.get(t) not in present:  # unknown, and no likely spelling in the answer either
+                return False
+        qterms = [t for t in qterms if t not in q.corrections]
         total = covered = 0.0
         for t in qterms:
             tid = self.vocab.get(t, -1)
-            w = float(self.index.idf[tid]) if tid >= 0 else idf_max
-            w = max(w, 0.0)
+            w = max(float(self.index.idf[tid]), 0.0) if tid >= 0 else 0.0
             total += w
             covered += w if t in present else 0.0
         return total > 0 and covered / total >= CONFIDENT_COVERAGE
@@ -265,6 +288,18 @@ class Searcher:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits1(word: str) -> set[str]:
+    """All strings one deletion, transposition, replacement or insertion away (folded Latin letters)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]}
+            | {a + c + b for a, b in splits for c in _LETTERS})
 
 
 def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars: int = 400

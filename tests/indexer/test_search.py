@@ -102,3 +102,13 @@ def test_json_shape(searcher):
     assert set(data) == {"query", "hits", "confident"}
     assert {"doc", "title", "number", "issued", "heading", "text", "score"} <= set(data["hits"][0])
     assert data["hits"][0]["number"] == "99/2030/QH99"
+
+
+def test_one_letter_slip_is_corrected(searcher):
+    result = searcher.search("ban thanh tra nhan dna o phuong co bao nhieu thanh vien")
+    assert "từ 05 đến 09 thành viên" in result.hits[0].text
+    assert result.confident
+
+
+def test_word_unknown_to_every_document_lowers_confidence(searcher):
+    assert not searcher.search("Ban Thanh tra nhân dân đăng nhập VNeID thế nào").confident
