@@ -119,7 +119,13 @@ class Searcher:
             self.passage_doc = load_array(conn, "passage_doc", np.int32)
             self.documents = docs
             self.by_id = {d.id: i for i, d in enumerate(docs)}
-            self._row_of = {int(pid): i for i, pid in enumerate(self.passage_ids)}
+            self._doc_year = np.array([d.year or -1 for d in docs], np.int64)
+            self._doc_type = np.array([d.type or "" for d in docs], object)
+            self._by_number: dict[str, list[int]] = {}
+            for i, d in enumerate(docs):
+                ref = query_mod.parse_number(d.number) if d.number else None
+                if ref:
+                    self._by_number.setdefault(ref.number.lstrip("0"), []).append(i)
         if old is not None:
             old.close()
 
@@ -141,17 +147,25 @@ class Searcher:
     def scores(self, q: query_mod.Query) -> np.ndarray:
         ids = [self.vocab.get(t, -1) for t in q.terms]
         scores = self.index.scores(ids)
-        if not len(scores):
+        if not len(scores) or not (q.refs or q.years or q.types):
             return scores
         factor = np.ones(len(self.documents))
-        for i, d in enumerate(self.documents):
-            if q.refs and any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in q.refs):
-                factor[i] += REF_BOOST
-            if q.years and d.year in q.years:
-                factor[i] += YEAR_BOOST
-            if q.types and d.type in q.types:
-                factor[i] += TYPE_BOOST
+        factor[self.named_documents(q.refs)] += REF_BOOST
+        if q.years:
+            factor[np.isin(self._doc_year, q.years)] += YEAR_BOOST
+        if q.types:
+            factor[np.isin(self._doc_type, q.types)] += TYPE_BOOST
         return scores * factor[self.passage_doc]
+
+    def named_documents(self, refs: list[query_mod.DocRef]) -> list[int]:
+        """Indices of the documents whose số hiệu fits one of the references."""
+        found = []
+        for ref in refs:
+            for i in self._by_number.get(ref.number.lstrip("0"), ()):
+                d = self.documents[i]
+                if query_mod.ref_matches(ref, d.number, d.type, d.year) and i not in found:
+                    found.append(i)
+        return found
 
     def _df(self, term: str) -> int:
         tid = self.vocab.get(term, -1)
@@ -182,8 +196,7 @@ class Searcher:
                 mask &= allowed[self.passage_doc] if len(self.documents) else mask
             order = top_k(scores, offset + k + CANDIDATES, mask)
             total = int(mask.sum())
-            rows = self._fetch([int(self.passage_ids[i]) for i in order])
-            hits = self._collapse([(rows[int(self.passage_ids[i])], float(scores[i])) for i in order])
+            hits = self._collapse(order, scores, need=offset + k)
             hits = self._each_named_document_first(q, hits)
         confident = self._confident(q, hits[0]) if hits else False
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
@@ -197,17 +210,24 @@ class Searcher:
         ).fetchall()
         return {r[0]: r for r in rows}
 
-    def _collapse(self, ranked: list[tuple[tuple, float]]) -> list[Hit]:
-        """Drop passages that nearly repeat a higher-ranked one (the same text in two files)."""
+    def _collapse(self, order: np.ndarray, scores: np.ndarray, need: int) -> list[Hit]:
+        """Hits in rank order, dropping passages that nearly repeat a higher-ranked one (the same text in two
+        files); candidates are read in small batches until `need` hits are kept."""
         kept: list[tuple[Hit, set[str]]] = []
-        for (pid, doc_id, heading, text, position), score in ranked:
-            words = set(fold(text).split())
-            if any(len(words & w) / max(1, len(words | w)) >= DUPLICATE_JACCARD for _, w in kept):
-                continue
-            d = self.documents[self.by_id[doc_id]]
-            hit = Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text, score, position,
-                      d.source)
-            kept.append((hit, words))
+        batch = max(8, need + 4)
+        for start in range(0, len(order), batch):
+            chunk = [int(i) for i in order[start:start + batch]]
+            rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
+            for i in chunk:
+                pid, doc_id, heading, text, position = rows[int(self.passage_ids[i])]
+                words = set(fold(text).split())
+                if any(len(words & w) / max(1, len(words | w)) >= DUPLICATE_JACCARD for _, w in kept):
+                    continue
+                d = self.documents[self.by_id[doc_id]]
+                kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
+                                 float(scores[i]), position, d.source), words))
+            if len(kept) >= need + 2:
+                break
         return [h for h, _ in kept]
 
     def _each_named_document_first(self, q: query_mod.Query, hits: list[Hit]) -> list[Hit]:
@@ -215,8 +235,7 @@ class Searcher:
         year, lead with the best passage of each, so the cadre sees both."""
         if not q.refs:
             return hits
-        named = {d.id for d in self.documents
-                 if any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in q.refs)}
+        named = {self.documents[i].id for i in self.named_documents(q.refs)}
         if len(named) < 2:
             return hits
         leads, seen = [], set()
@@ -258,8 +277,7 @@ class Searcher:
 
     def find_documents(self, text: str) -> list[DocumentInfo]:
         """Documents named by number in text ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021")."""
-        refs = query_mod.find_refs(text)
-        found = [d for d in self.documents if any(query_mod.ref_matches(r, d.number, d.type, d.year) for r in refs)]
+        found = [self.documents[i] for i in self.named_documents(query_mod.find_refs(text))]
         return sorted(found, key=lambda d: d.issued or "", reverse=True)
 
     def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000) -> list[Hit]:
