@@ -24,6 +24,7 @@ _PARTS = re.compile(r"[/\-.,%]")
 STOPWORDS_FILE = Path(__file__).with_name("data") / "stopwords.txt"
 
 
+@lru_cache(maxsize=200_000)
 def _place_tone(word: str) -> str:
     """Canonical tone placement: hoà -> hòa, khoẻ -> khỏe, thuỷ -> thủy (tone on the first vowel of a
     final oa/oe/uy with no final consonant; 'qu' + y keeps its tone on y)."""
@@ -49,6 +50,8 @@ def _place_tone(word: str) -> str:
 def normalize(text: str) -> str:
     """NFC, zero-width characters removed, one tone-mark style."""
     text = unicodedata.normalize("NFC", text.translate(_ZERO_WIDTH))
+    if text.isascii():
+        return text
     return _WORD.sub(lambda m: _place_tone(m.group(0)), text)
 
 
@@ -61,6 +64,11 @@ def _fold_word(word: str) -> str:
 def fold(text: str) -> str:
     """Lower-case, accent-free form: 'Đảng ủy' -> 'dang uy'."""
     return _WORD.sub(lambda m: _fold_word(m.group(0)), text.lower())
+
+
+def folded_words(text: str) -> list[str]:
+    """Folded words of already-normalized text (a fast path for snippets and highlighting)."""
+    return [_fold_word(w) for w in _WORD.findall(text)]
 
 
 def has_diacritics(text: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import query as query_mod
-from .analysis import fold, normalize, terms
+from .analysis import fold, folded_words, normalize, terms
 from .engine import BM25Index, top_k
 from .store import load_array
 
@@ -220,7 +220,7 @@ class Searcher:
             rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
             for i in chunk:
                 pid, doc_id, heading, text, position = rows[int(self.passage_ids[i])]
-                words = set(fold(text).split())
+                words = set(folded_words(text))
                 if any(len(words & w) / max(1, len(words | w)) >= DUPLICATE_JACCARD for _, w in kept):
                     continue
                 d = self.documents[self.by_id[doc_id]]
@@ -330,8 +330,9 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
         return "", []
 
     def gain(sentence: str) -> float:
-        ts = terms(sentence)
-        return len(wanted.intersection(ts)) + 0.5 * len(bigrams.intersection(ts))
+        words = folded_words(sentence)
+        pairs = {a + "_" + b for a, b in zip(words, words[1:], strict=False)}
+        return len(wanted.intersection(words)) + 0.5 * len(bigrams & pairs)
 
     gains = [gain(s) for s in sentences]
     best_start, best_value = 0, -1.0
