@@ -1,0 +1,209 @@
+"""Every user-facing string of the bot, in Vietnamese.
+
+Strings used with parse mode HTML are marked *_HTML; their {placeholders} must be filled with text that has
+already been escaped (bot.formatting.esc). Plain strings (button labels, pop-up notices, command descriptions,
+terminal notices) are never parsed as HTML.
+"""
+
+BOT_NAME = "Hỏi đáp Dân vận"
+
+# -- commands (Telegram menu)
+COMMANDS = [
+    ("hoi", "Hỏi về công tác dân vận, ví dụ: /hoi trách nhiệm người đứng đầu"),
+    ("vanban", "Xem văn bản theo số hiệu, ví dụ: /vanban 33/CT-TTg"),
+    ("danhsach", "Danh sách văn bản bot đang có"),
+    ("gioithieu", "Giới thiệu về bot"),
+    ("help", "Hướng dẫn cách hỏi"),
+    ("start", "Bắt đầu"),
+]
+ADMIN_COMMANDS = [
+    ("reindex", "Quản trị: lập lại chỉ mục từ thư mục tài liệu"),
+    ("xoa", "Quản trị: xóa một văn bản, ví dụ: /xoa mau/ke-hoach"),
+    ("thongke", "Quản trị: thống kê câu hỏi và góp ý"),
+]
+
+# -- help and introduction
+HELP_HTML = (
+    "<b>Hỏi đáp Dân vận</b> — tra cứu nhanh các văn bản về công tác dân vận.\n\n"
+    "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt có dấu. Bot trả lời bằng các đoạn trích nguyên văn "
+    "từ văn bản, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu.\n\n"
+    "<b>Ví dụ:</b>\n"
+    "• Trách nhiệm của người đứng đầu trong công tác dân vận là gì?\n"
+    '• Phong trào thi đua "Dân vận khéo"\n'
+    "• Chỉ thị 33 yêu cầu gì về tiếp công dân, đối thoại với nhân dân?\n\n"
+    "<b>Lệnh:</b>\n"
+    "/hoi &lt;câu hỏi&gt; — hỏi (dùng được trong nhóm)\n"
+    "/vanban &lt;số hiệu&gt; — xem một văn bản, ví dụ: /vanban 33/CT-TTg, /vanban CT 33\n"
+    "/danhsach — danh sách văn bản bot đang có\n"
+    "/gioithieu — giới thiệu về bot\n\n"
+    "Dưới mỗi câu trả lời: <b>Xem thêm</b> cho các kết quả tiếp theo, <b>Toàn văn</b> để đọc cả văn bản, "
+    "👍/👎 để góp ý.\n"
+    "{group_hint}"
+)
+HELP_GROUP_HINT_HTML = (
+    "\n<b>Trong nhóm:</b> gõ /hoi@{username} &lt;câu hỏi&gt;, nhắc @{username} kèm câu hỏi, "
+    "hoặc trả lời (reply) tin nhắn của bot.\n"
+    "<b>Ở cuộc trò chuyện bất kỳ:</b> gõ @{username} &lt;câu hỏi&gt; rồi chọn đoạn trích để gửi."
+)
+ADMIN_HELP_HTML = (
+    "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
+    "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê."
+)
+ABOUT_HTML = (
+    "<b>Hỏi đáp Dân vận</b> là trợ lý tra cứu văn bản về công tác dân vận dành cho cán bộ.\n\n"
+    "Bot tìm trong các văn bản đã được nạp (chỉ thị, nghị quyết, nghị định, quy chế, kế hoạch...) "
+    "những đoạn liên quan nhất đến câu hỏi và trích nguyên văn, kèm số hiệu, ngày ban hành và nguồn. "
+    "Bot không tự soạn câu trả lời và không thay thế văn bản gốc: khi trích dẫn hoặc áp dụng, "
+    "cần đối chiếu toàn văn đã được công bố chính thức.\n\n"
+    "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
+)
+
+# -- answers
+ANSWER_HEADER_HTML = "🔎 <b>Kết quả cho:</b> <i>{question}</i>"
+ANSWER_FOOTER_HTML = "<i>Đoạn trích nguyên văn; cần đối chiếu văn bản gốc khi áp dụng.</i>"
+NUMBER_LABEL = "Số hiệu"
+DATE_LABEL = "ngày"
+SOURCE_LABEL_HTML = "Nguồn:"
+SOURCE_LINK_TEXT = "Xem văn bản gốc"
+NOTHING_FOUND_HTML = (
+    "Chưa tìm thấy nội dung phù hợp với câu hỏi <i>{question}</i> trong các văn bản bot đang có.\n\n"
+    "Đồng chí có thể:\n"
+    '• hỏi lại bằng từ ngữ khác, cụ thể hơn (ví dụ: "trách nhiệm người đứng đầu trong công tác dân vận");\n'
+    "• tra một văn bản theo số hiệu: /vanban 33/CT-TTg;\n"
+    "• xem các văn bản bot đang có: /danhsach."
+)
+NO_INDEX_HTML = (
+    "Bot chưa có văn bản nào để tra cứu. Quản trị viên cần nạp văn bản vào thư mục tài liệu rồi gõ /reindex."
+)
+ASK_USAGE_HTML = "Gõ câu hỏi sau lệnh, ví dụ:\n/hoi{at} trách nhiệm người đứng đầu trong công tác dân vận"
+GROUP_EMPTY_MENTION_HTML = "Đồng chí cần hỏi gì? Ví dụ: <i>@{username} quy chế dân chủ ở cơ sở</i>"
+UNKNOWN_COMMAND_HTML = "Bot không có lệnh này. Gõ /help để xem các lệnh, hoặc gõ thẳng câu hỏi."
+RATE_LIMITED_HTML = (
+    "Đồng chí hỏi hơi nhanh. Xin vui lòng chờ khoảng {seconds} giây rồi hỏi tiếp, "
+    "để bot kịp phục vụ mọi người."
+)
+ERROR_HTML = "Xin lỗi, bot gặp sự cố khi xử lý yêu cầu này. Đồng chí vui lòng thử lại sau ít phút."
+
+# -- buttons and pop-up notices -------------------------------------------------------------------------------
+BUTTON_MORE = "Xem thêm ▶"
+BUTTON_BACK = "◀ Trước"
+BUTTON_FULL = "📖 Toàn văn"
+BUTTON_FULL_N = "📖 Toàn văn {n}"
+BUTTON_LIKE = "👍 Hữu ích"
+BUTTON_DISLIKE = "👎 Chưa đúng"
+BUTTON_PAGE_PREV = "◀ Trang trước"
+BUTTON_PAGE_NEXT = "Trang sau ▶"
+BUTTON_FIRST_PAGE = "⏮ Đầu văn bản"
+NOTICE_NO_MORE = "Không còn kết quả nào khác."
+NOTICE_STALE = "Nút này đã cũ (văn bản đã được cập nhật). Đồng chí vui lòng hỏi lại."
+NOTICE_THANKS = "Cảm ơn đồng chí đã góp ý!"
+NOTICE_ADMIN_ONLY = "Chức năng này chỉ dành cho quản trị viên."
+
+# -- documents
+CARD_TITLE_HTML = "📄 <b>{title}</b>"
+CARD_NUMBER_HTML = "Số hiệu: <b>{value}</b>"
+CARD_TYPE_HTML = "Loại văn bản: {value}"
+CARD_ISSUER_HTML = "Cơ quan ban hành: {value}"
+CARD_ISSUED_HTML = "Ngày ban hành: {value}"
+CARD_SOURCE_HTML = "Nguồn: {value}"
+CARD_PASSAGES_HTML = "Số đoạn: {value}"
+CARD_ID_HTML = "Mã văn bản: <code>{value}</code>"
+CARD_OPENING_HTML = "<b>Đoạn mở đầu</b>"
+VANBAN_USAGE_HTML = (
+    "Gõ số hiệu văn bản sau lệnh, ví dụ:\n/vanban 33/CT-TTg\n/vanban CT 33\n/vanban chỉ thị 16 năm 2020"
+)
+VANBAN_NOT_FOUND_HTML = (
+    "Không tìm thấy văn bản nào có số hiệu <i>{query}</i>. Gõ /danhsach để xem các văn bản bot đang có."
+)
+VANBAN_SEVERAL_HTML = "Có {count} văn bản khớp với <i>{query}</i>. Chọn văn bản cần xem:"
+FULLTEXT_HEADER_HTML = "📖 <b>{title}</b>{number}\n<i>Trang {page}/{pages}</i>"
+LIST_HEADER_HTML = "📚 <b>Các văn bản bot đang có</b> ({count}) — trang {page}/{pages}"
+LIST_EMPTY_HTML = "Bot chưa có văn bản nào."
+LIST_FOOTER_HTML = "Bấm vào một văn bản để xem chi tiết."
+
+# -- inline mode
+INLINE_HELP_BUTTON = "Gõ câu hỏi sau tên bot — bấm đây để xem hướng dẫn"
+INLINE_NOTHING_BUTTON = "Chưa tìm thấy nội dung phù hợp — bấm đây để xem hướng dẫn"
+INLINE_CITED_FOOTER_HTML = "<i>Trích qua bot Hỏi đáp Dân vận</i>"
+
+# -- administration
+ADMIN_ONLY_HTML = (
+    "Xin lỗi, chức năng này chỉ dành cho quản trị viên của bot. Đồng chí vẫn có thể đặt câu hỏi "
+    "và tra cứu văn bản như bình thường."
+)
+REINDEX_STARTED_HTML = (
+    "⏳ Đang lập lại chỉ mục từ thư mục tài liệu. Trong lúc chờ, bot vẫn trả lời bằng chỉ mục cũ; "
+    "bot sẽ báo kết quả khi xong."
+)
+REINDEX_RUNNING_HTML = "Việc lập lại chỉ mục đang chạy; bot sẽ báo kết quả khi xong."
+REINDEX_DONE_HTML = "✅ <b>Đã lập lại chỉ mục</b> trong {seconds} giây."
+REINDEX_FAILED_HTML = "❌ Lập chỉ mục không thành công: {reason}"
+REPORT_COUNTS_HTML = (
+    "• Văn bản: {documents} · Đoạn: {passages}\n"
+    "• Mới: {added} · Cập nhật: {changed} · Đã xóa: {removed} · Giữ nguyên: {unchanged}\n"
+    "• Lỗi: {errors}"
+)
+REPORT_ERROR_LINE_HTML = "  – <code>{path}</code>: {reason}"
+REPORT_MORE_ERRORS_HTML = "  … và {count} lỗi khác"
+
+UPLOAD_BAD_NAME_HTML = (
+    "Tên tệp không hợp lệ. Đồng chí đặt lại tên tệp (ví dụ: ke-hoach-dan-van-2024.docx) rồi gửi lại."
+)
+UPLOAD_UNSUPPORTED_HTML = (
+    "Bot chưa đọc được tệp <code>{suffix}</code>. Các định dạng được hỗ trợ: {supported}."
+)
+UPLOAD_TOO_BIG_HTML = "Tệp quá lớn ({size} MB). Giới hạn là {limit} MB."
+UPLOAD_EMPTY_HTML = "Tệp rỗng, không có nội dung."
+UPLOAD_DOWNLOAD_FAILED_HTML = "Không tải được tệp từ Telegram. Đồng chí vui lòng gửi lại."
+UPLOAD_SAVE_FAILED_HTML = "Không lưu được tệp vào thư mục tài liệu: {reason}"
+UPLOAD_OK_HTML = "✅ Đã lưu và lập chỉ mục <code>{name}</code>{replaced}."
+UPLOAD_REPLACED_HTML = " (thay bản cũ)"
+UPLOAD_FAILED_HTML = "❌ Không lập chỉ mục được <code>{name}</code>: {reason}\nTệp chưa được lưu."
+UPLOAD_WARNING_HTML = "⚠️ {warning}"
+UPLOAD_NO_PASSAGES_HTML = (
+    "⚠️ Không tách được đoạn nội dung nào từ văn bản này nên chưa tra cứu được. Đồng chí kiểm tra lại tệp "
+    "(ví dụ: nội dung nằm trong hình ảnh, hoặc chỉ có các dòng tiêu đề)."
+)
+UPLOAD_NOT_FOUND_HTML = "Tệp đã được lưu nhưng không thấy trong chỉ mục. Đồng chí thử /reindex."
+
+DELETE_USAGE_HTML = (
+    "Gõ mã văn bản sau lệnh, ví dụ: /xoa mau/ke-hoach-mau. Mã văn bản có trong /vanban và /danhsach."
+)
+DELETE_NOT_FOUND_HTML = "Không có văn bản mã <code>{id}</code>. Xem mã văn bản bằng /danhsach."
+DELETE_AMBIGUOUS_HTML = (
+    "Có nhiều văn bản khớp với <i>{query}</i>; đồng chí gõ /xoa kèm đúng mã văn bản:\n{ids}"
+)
+DELETE_UNSAFE_HTML = "Không xóa được: tệp của văn bản không nằm trong thư mục tài liệu."
+DELETE_FAILED_HTML = "Không xóa được tệp: {reason}"
+DELETE_OK_HTML = "🗑 Đã xóa văn bản <b>{title}</b> (<code>{id}</code>) và lập lại chỉ mục."
+
+STATS_HEADER_HTML = "📊 <b>Thống kê</b>"
+STATS_INDEX_HTML = "Chỉ mục: {documents} văn bản, {passages} đoạn."
+STATS_QUESTIONS_HTML = (
+    "Câu hỏi: {questions} (từ {users} người) · Không tìm thấy: {unanswered} · Từ chối quyền: {refusals}"
+)
+STATS_FEEDBACK_HTML = "Góp ý: 👍 {up} · 👎 {down}"
+STATS_TOP_HTML = "<b>Hỏi nhiều nhất:</b>"
+STATS_UNANSWERED_HTML = "<b>Chưa tìm thấy câu trả lời:</b>"
+STATS_LINE_HTML = "{n}. {text} ({count})"
+STATS_NONE_HTML = "(chưa có)"
+
+# -- terminal
+CONSOLE_WELCOME = (
+    "Hỏi đáp Dân vận — trò chuyện trên terminal. Gõ câu hỏi rồi nhấn Enter; /help để xem lệnh; "
+    "/<số> để bấm nút (ví dụ /1); Ctrl+D để thoát."
+)
+CONSOLE_NO_TOKEN = "Chưa có biến môi trường TELEGRAM_BOT_TOKEN: mở trò chuyện trên terminal với cùng các câu trả lời của bot."
+CONSOLE_BUTTONS = "Nút: {buttons}"
+CONSOLE_NO_BUTTON = "Không có nút số {n}."
+CONSOLE_NOTICE = "({notice})"
+CONSOLE_BUILDING = "Chưa có chỉ mục, đang lập chỉ mục từ {knowledge} ..."
+CONFIG_ERROR = "LỖI cấu hình: {error}"
+
+# -- configuration errors
+CONFIG_MISSING = "không tìm thấy tệp cấu hình {path}"
+KNOWLEDGE_MISSING = "không tìm thấy thư mục tài liệu {path}"
+CONFIG_UNREADABLE = "không đọc được tệp cấu hình {path}: {reason}"
+CONFIG_NOT_MAPPING = "tệp cấu hình phải là các cặp khóa: giá trị"
+CONFIG_BAD_VALUE = "giá trị của '{key}' không hợp lệ: {reason}"
+CONFIG_NEED_WEBHOOK_URL = "chế độ webhook cần webhook.url (địa chỉ https công khai của bot)"
