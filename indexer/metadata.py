@@ -92,12 +92,30 @@ def _iso(day: str, month: str, year: str) -> str | None:
     return None
 
 
+# Letterhead lines of Vietnamese administrative documents: issuing body, national motto, number, place-date.
+_LETTERHEAD = re.compile(
+    r"^\s*(?:(?:ủy ban|hội đồng) nhân dân|ubnd|hđnd|đảng bộ|đảng ủy|đảng cộng sản việt nam|"
+    r"(?:tỉnh|huyện|thành|quận|thị|xã|phường) ủy|ban (?:chấp hành|thường vụ|dân vận|chỉ đạo)|"
+    r"mặt trận tổ quốc|cộng hòa xã hội chủ nghĩa|độc lập\s*[-–]\s*tự do|số\s*[:.]|\*+$|[-_]{3,})",
+    re.IGNORECASE,
+)
+
+
 def infer_title(lines: list[str], body: str) -> str | None:
-    """The first short line near the top whose words recur in the text that follows."""
+    """A document-type line ("KẾ HOẠCH") with the summary line after it; else the first short line near the
+    top, past the letterhead, whose words recur in the text that follows."""
+    for i, line in enumerate(lines[:15]):
+        text = line.strip().strip("#").strip()
+        kind = next((w for w in TYPE_WORDS if fold(text) == fold(w)), None)
+        if kind and i + 1 < len(lines) and len(lines[i + 1].strip()) <= 300:
+            summary = lines[i + 1].strip()
+            return f"{kind} {summary[0].lower() + summary[1:]}" if summary else kind
     rest = set(fold(body[:4000]).split())
     for line in lines[:10]:
         text = line.strip().strip("#").strip()
-        if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text):
+        if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text) or _LETTERHEAD.match(text):
+            continue
+        if _PLACE_DATE.match(text):
             continue
         words = fold(text).split()
         if len(words) < 6:

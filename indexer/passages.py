@@ -87,6 +87,7 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             passages.append(Passage(len(passages), heading(), "\n".join(buffer)))
             buffer.clear()
 
+    body_seen = True
     titled: int | None = None  # level of a bare "Chương II" / "Mục 1" waiting for its title line
     for para in _paragraphs(text):
         level = heading_level(para)
@@ -96,6 +97,9 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             continue
         titled = None
         if level is not None:
+            if path[LEVEL_ARTICLE] and not body_seen:
+                buffer.append(path[LEVEL_ARTICLE])  # an article with no body ("Điều 5. (Bãi bỏ)") is its own text
+            body_seen = False
             flush()
             md = _MD_HEADING.match(para)
             path[level] = (md.group(2) if md else para).strip()
@@ -104,9 +108,14 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             for deeper in range(level + 1, len(path)):
                 path[deeper] = None
             continue
+        body_seen = True
         for piece in _sentences(para, max_chars) if len(para) > max_chars else [para]:
             if buffer and sum(len(b) + 1 for b in buffer) + len(piece) > max_chars:
                 flush()
             buffer.append(piece)
+    if path[LEVEL_ARTICLE] and not body_seen:
+        buffer.append(path[LEVEL_ARTICLE])
     flush(force=True)
+    if not passages and text.strip():  # nothing but headings: keep them as one passage
+        passages.append(Passage(0, "", "\n".join(_paragraphs(text))))
     return passages

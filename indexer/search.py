@@ -190,7 +190,7 @@ class Searcher:
         self.correct(q)
         with self._lock:
             scores = self.scores(q)
-            mask = scores > 0
+            mask = scores != 0  # a passage that matches nothing scores exactly 0; tiny indexes may go negative
             if allowed_docs is not None:
                 allowed = np.array([d.id in allowed_docs for d in self.documents] or [False])
                 mask &= allowed[self.passage_doc] if len(self.documents) else mask
@@ -246,20 +246,25 @@ class Searcher:
         return leads + [h for h in hits if h not in leads]
 
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
-        """False when the question names something no document contains (a word unknown to the whole index),
-        or when the best passage (with its heading and document) covers too little of the question's weight."""
-        qterms = [t for t in dict.fromkeys(q.terms) if "_" not in t]
-        if not qterms:
+        """Is the best passage (with its heading and document) really about the question? Not when the question
+        names something no document contains, when the passage shares fewer than two of its syllable pairs
+        (one for a short question) — scattered syllables are not an answer — or covers too little of the
+        question's idf weight. Typo corrections do not count as evidence."""
+        typed = [t for t in dict.fromkeys(q.terms) if t not in set(q.corrections.values()) or t in q.corrections]
+        unigrams = [t for t in typed if "_" not in t]
+        if not unigrams:
             return False
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
-        for t in qterms:
+        for t in unigrams:
             if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
                 continue
             if q.corrections.get(t) not in present:  # unknown, and no likely spelling in the answer either
                 return False
-        qterms = [t for t in qterms if t not in q.corrections]
+        pairs = [t for t in typed if "_" in t]
+        if pairs and sum(t in present for t in pairs) < (2 if len(pairs) >= 3 else 1):
+            return False
         total = covered = 0.0
-        for t in qterms:
+        for t in unigrams:
             tid = self.vocab.get(t, -1)
             w = max(float(self.index.idf[tid]), 0.0) if tid >= 0 else 0.0
             total += w

@@ -137,3 +137,12 @@ def test_scan_skips_hidden_and_unsupported(knowledge):
     (knowledge / "viet-tat.yaml").write_text("a: b", encoding="utf-8")
     names = [p.name for p in scan(knowledge)]
     assert names == ["ct-33.md", "luat-99.md", "tin-hoa-binh.txt"]
+
+
+def test_docx_title_skips_letterhead():
+    data = make_docx(["ỦY BAN NHÂN DÂN XÃ AN PHÚ", "Số: 45/KH-UBND", "An Phú, ngày 26 tháng 11 năm 2021",
+                      "KẾ HOẠCH", "Thực hiện Chỉ thị số 33/CT-TTg của Thủ tướng Chính phủ",
+                      "Ủy ban nhân dân xã ban hành Kế hoạch thực hiện Chỉ thị như sau."])
+    doc = parse(data, ".docx", "kh-45")
+    assert doc.title == "Kế hoạch thực hiện Chỉ thị số 33/CT-TTg của Thủ tướng Chính phủ"
+    assert (doc.number, doc.type, doc.issued) == ("45/KH-UBND", "Kế hoạch", "2021-11-26")

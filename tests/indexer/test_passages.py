@@ -43,3 +43,11 @@ def test_tiny_fragment_joins_next_passage():
     passages = split("Mục 1\n\nTiểu mục 1\n\nĐiều 9. Họp thôn\n\n" + "Nội dung cuộc họp thôn được thông báo. " * 3)
     assert all(len(p.text) >= 40 for p in passages)
     assert "Tiểu mục 1" in passages[0].text
+
+
+def test_articles_without_body_keep_their_text():
+    passages = split("Điều 1. Phạm vi\n\nĐiều 2. (Bãi bỏ)\n\nĐiều 3. Hiệu lực\n\n"
+                     "Luật này có hiệu lực từ ngày ban hành và áp dụng cho mọi thôn, tổ dân phố trong cả nước.")
+    joined = "\n".join(p.text for p in passages)
+    assert "Điều 2. (Bãi bỏ)" in joined and "áp dụng cho mọi thôn" in joined
+    assert split("Điều 9. Chỉ có tiêu đề")[0].text == "Điều 9. Chỉ có tiêu đề"

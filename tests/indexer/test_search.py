@@ -112,3 +112,17 @@ def test_one_letter_slip_is_corrected(searcher):
 
 def test_word_unknown_to_every_document_lowers_confidence(searcher):
     assert not searcher.search("Ban Thanh tra nhân dân đăng nhập VNeID thế nào").confident
+
+
+@pytest.mark.parametrize("question", ["giá vàng hôm nay", "cách nấu phở bò", "bóng đá việt nam",
+                                      "thời tiết Hà Nội ngày mai", "lịch thi đấu world cup"])
+def test_off_topic_questions_are_not_confident(searcher, question):
+    assert not searcher.search(question).confident
+
+
+def test_single_document_index_still_answers(tmp_path):
+    root = tmp_path / "k"
+    root.mkdir()
+    (root / "mot.md").write_text("Hương ước của thôn được hội nghị thôn thông qua.", encoding="utf-8")
+    build(root, tmp_path / "i.db")
+    assert Searcher(tmp_path / "i.db").search("hương ước").hits[0].doc == "mot"
