@@ -15,7 +15,7 @@ import numpy as np
 
 from . import query as query_mod
 from .analysis import fold, folded_words, normalize, terms
-from .engine import BM25Index, top_k
+from .engine import BM25Index
 from .store import load_array
 
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
@@ -24,7 +24,7 @@ YEAR_BOOST = 0.15  # documents of a year the question names
 TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
 DUPLICATE_JACCARD = 0.8
 CONFIDENT_COVERAGE = 0.4
-CANDIDATES = 60
+CANDIDATES = 10  # extra candidates read, so collapsed duplicates can be replaced
 _SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
 
 
@@ -144,18 +144,17 @@ class Searcher:
         return False
 
     # -- searching ----------------------------------------------------------------------------------------
-    def scores(self, q: query_mod.Query) -> np.ndarray:
-        ids = [self.vocab.get(t, -1) for t in q.terms]
-        scores = self.index.scores(ids)
-        if not len(scores) or not (q.refs or q.years or q.types):
-            return scores
+    def boost(self, q: query_mod.Query) -> np.ndarray | None:
+        """Per-passage multipliers from what the question names (documents, years, types), or None."""
+        if not (q.refs or q.years or q.types) or not self.documents:
+            return None
         factor = np.ones(len(self.documents))
         factor[self.named_documents(q.refs)] += REF_BOOST
         if q.years:
             factor[np.isin(self._doc_year, q.years)] += YEAR_BOOST
         if q.types:
             factor[np.isin(self._doc_type, q.types)] += TYPE_BOOST
-        return scores * factor[self.passage_doc]
+        return factor[self.passage_doc]
 
     def named_documents(self, refs: list[query_mod.DocRef]) -> list[int]:
         """Indices of the documents whose số hiệu fits one of the references."""
@@ -189,14 +188,13 @@ class Searcher:
         q = query_mod.parse(text, self.abbreviations)
         self.correct(q)
         with self._lock:
-            scores = self.scores(q)
-            mask = scores != 0  # a passage that matches nothing scores exactly 0; tiny indexes may go negative
-            if allowed_docs is not None:
-                allowed = np.array([d.id in allowed_docs for d in self.documents] or [False])
-                mask &= allowed[self.passage_doc] if len(self.documents) else mask
-            order = top_k(scores, offset + k + CANDIDATES, mask)
-            total = int(mask.sum())
-            hits = self._collapse(order, scores, need=offset + k)
+            mask = None
+            if allowed_docs is not None and self.documents:
+                mask = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
+            ids = [self.vocab.get(t, -1) for t in q.terms]
+            order, values = self.index.top(ids, offset + k + CANDIDATES, self.boost(q), mask)
+            total = len(order)
+            hits = self._collapse(order, values, need=offset + k)
             hits = self._each_named_document_first(q, hits)
         confident = self._confident(q, hits[0]) if hits else False
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
@@ -210,11 +208,12 @@ class Searcher:
         ).fetchall()
         return {r[0]: r for r in rows}
 
-    def _collapse(self, order: np.ndarray, scores: np.ndarray, need: int) -> list[Hit]:
+    def _collapse(self, order: np.ndarray, values: np.ndarray, need: int) -> list[Hit]:
         """Hits in rank order, dropping passages that nearly repeat a higher-ranked one (the same text in two
         files); candidates are read in small batches until `need` hits are kept."""
         kept: list[tuple[Hit, set[str]]] = []
         batch = max(8, need + 4)
+        score_of = dict(zip(order.tolist(), values.tolist(), strict=True))
         for start in range(0, len(order), batch):
             chunk = [int(i) for i in order[start:start + batch]]
             rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
@@ -225,7 +224,7 @@ class Searcher:
                     continue
                 d = self.documents[self.by_id[doc_id]]
                 kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
-                                 float(scores[i]), position, d.source), words))
+                                 score_of[i], position, d.source), words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]

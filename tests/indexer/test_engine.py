@@ -51,3 +51,22 @@ def test_top_k_order_and_mask():
     assert list(top_k(scores, 3)) == [1, 3, 2]
     assert list(top_k(scores, 2, mask=np.array([True, False, True, False, True]))) == [2, 0]
     assert list(top_k(scores, 10)) == [1, 3, 2, 0, 4]
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpora, queries, st.integers(1, 8), st.booleans(), st.booleans(), st.randoms(use_true_random=False))
+def test_pruned_top_k_equals_full_ranking(corpus, query, k, use_boost, use_mask, rnd):
+    vocab, index = build(corpus)
+    n = len(corpus)
+    boost = np.array([rnd.choice([1.0, 1.15, 2.0]) for _ in range(n)]) if use_boost else None
+    mask = np.array([rnd.random() < 0.7 for _ in range(n)]) if use_mask else None
+    ids = [vocab.ids.get(t, -1) for t in query]
+    got, got_scores = index.top(ids, k, boost, mask)
+    full = index.scores(ids) * (boost if boost is not None else 1.0)
+    matched = np.array([any(t in doc for t in query) for doc in corpus])
+    if mask is not None:
+        matched &= mask
+    want = top_k(full, k, matched)
+    np.testing.assert_allclose(got_scores, full[want], rtol=1e-12)
+    np.testing.assert_allclose(full[got], got_scores, rtol=1e-12)
+    assert len(set(got.tolist())) == len(got)
