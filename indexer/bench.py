@@ -51,6 +51,7 @@ MIN_PIECE = 20
 CONTINUE_PROB = 0.7  # chance that a passage's next sentence is the one that followed in the source text
 ACCENT_FREE = 0.25  # share of questions typed without accents
 EXACT_QUERIES = 5  # queries whose full score vectors are compared between the engine and rank-bm25
+MIN_QUERIES = 20  # timed queries per system even past the time budget
 ANALYSIS_SAMPLE = 5000  # passages analysed to measure analysis.terms throughput
 PASSAGES_PER_DOC = 20
 FTS5_TOKENIZER = "unicode61 remove_diacritics 2"
@@ -223,16 +224,21 @@ def percentile(values: Sequence[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def _time_queries(run: Callable[[str], Sequence[int]], queries: Sequence[str], warmup: int
+def _time_queries(run: Callable[[str], Sequence[int]], queries: Sequence[str], spec: dict
                   ) -> tuple[list[float], list[list[int]]]:
-    for q in queries[:warmup]:
+    """Per-query milliseconds after spec["warmup"] untimed queries; stops early once the timed queries
+    have taken spec["budget"] seconds (but not before MIN_QUERIES of them)."""
+    for q in queries[:spec["warmup"]]:
         run(q)
+    budget_ms = (spec.get("budget") or float("inf")) * 1000
     times, tops = [], []
     for q in queries:
         t0 = time.perf_counter()
         top = run(q)
         times.append((time.perf_counter() - t0) * 1000)
         tops.append([int(i) for i in top])
+        if len(times) >= MIN_QUERIES and sum(times) > budget_ms:
+            break
     return times, tops
 
 
@@ -247,7 +253,7 @@ def _read_token_lists(path: str) -> list[list[str]]:
 def _worker_engine(spec: dict) -> dict:
     import numpy as np
 
-    from .engine import BM25Index, ForwardIndex, Vocabulary, top_k
+    from .engine import BM25Index, ForwardIndex, Vocabulary
 
     queries = spec["queries"]
     baseline = peak_rss_mb()
@@ -261,9 +267,9 @@ def _worker_engine(spec: dict) -> dict:
 
     def run(q: str):
         ids = [vocab.ids.get(t, -1) for t in terms(q)]
-        return top_k(index.scores(ids), TOP_K)
+        return index.top(ids, TOP_K)[0]
 
-    times, tops = _time_queries(run, queries, spec["warmup"])
+    times, tops = _time_queries(run, queries, spec)
     if spec.get("scores_file"):
         vectors = [index.scores([vocab.ids.get(t, -1) for t in terms(q)]) for q in queries[:EXACT_QUERIES]]
         np.save(spec["scores_file"], np.stack(vectors))
@@ -284,7 +290,7 @@ def _worker_rank_bm25(spec: dict) -> dict:
     def run(q: str):
         return np.argsort(bm.get_scores(terms(q)))[::-1][:TOP_K]
 
-    times, tops = _time_queries(run, queries, spec["warmup"])
+    times, tops = _time_queries(run, queries, spec)
     if spec.get("scores_file"):
         np.save(spec["scores_file"], np.stack([bm.get_scores(terms(q)) for q in queries[:EXACT_QUERIES]]))
     return {"build_s": build, "times_ms": times, "tops": tops, "baseline_rss_mb": baseline}
@@ -305,7 +311,7 @@ def _worker_bm25s(spec: dict) -> dict:
         docs, _ = retriever.retrieve([terms(q)], k=k, show_progress=False)
         return docs[0]
 
-    times, tops = _time_queries(run, queries, spec["warmup"])
+    times, tops = _time_queries(run, queries, spec)
     return {"build_s": build, "times_ms": times, "tops": tops, "baseline_rss_mb": baseline,
             "extra": {"bm25s_version": bm25s.__version__, "method": BM25S_METHOD,
                       "backend": getattr(retriever, "backend", "numpy")}}
@@ -330,7 +336,7 @@ def _worker_fts5(spec: dict) -> dict:
         match = fts5_match(q)
         return [r[0] - 1 for r in conn.execute(sql, (match,))] if match else []
 
-    times, tops = _time_queries(run, queries, spec["warmup"])
+    times, tops = _time_queries(run, queries, spec)
     conn.close()
     size = db_path.stat().st_size
     db_path.unlink()
@@ -350,7 +356,7 @@ def _worker_analysis(spec: dict) -> dict:
     t0 = time.perf_counter()
     n_terms = sum(len(terms(p)) for p in sample)
     elapsed = time.perf_counter() - t0
-    times, _ = _time_queries(lambda q: [len(terms(q))], spec["queries"], spec["warmup"])
+    times, _ = _time_queries(lambda q: [len(terms(q))], spec["queries"], spec)
     per_passage = elapsed / max(1, len(sample))
     return {"build_s": per_passage * spec["n_passages"], "times_ms": times, "tops": [],
             "baseline_rss_mb": baseline,
@@ -399,7 +405,7 @@ def _worker_e2e_serve(spec: dict) -> dict:
     def run(q: str):
         return [h.passage_id for h in searcher.search(q, k=TOP_K).hits]
 
-    times, _ = _time_queries(run, queries, spec["warmup"])
+    times, _ = _time_queries(run, queries, spec)
     return {"build_s": opened, "times_ms": times, "tops": [], "baseline_rss_mb": baseline,
             "extra": {"first_query_ms": first}}
 
@@ -562,7 +568,8 @@ def bench_size(size: int, args, pieces: list[str], queries: list[str], token_cac
     queries_file.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
     log(f"[{size}] corpus written in {time.perf_counter() - t0:.1f} s")
     spec = {"passages_file": str(workdir / "passages.txt"), "tokens": str(workdir / "tokens.txt"),
-            "n_passages": size, "queries_file": str(queries_file), "warmup": args.warmup}
+            "n_passages": size, "queries_file": str(queries_file), "warmup": args.warmup,
+            "budget": args.query_budget}
 
     def measure(system: str, n_queries: int, **more) -> dict:
         result = run_worker(system, workdir, **{**spec, "n_queries": n_queries, **more})
@@ -605,8 +612,10 @@ def bench_size(size: int, args, pieces: list[str], queries: list[str], token_cac
             more["scores_file"] = str(workdir / f"scores-{system}.npy")
         result = measure(system, n_queries, **more)
         results[system] = result
+        if 0 < len(result.get("times_ms", ())) < n_queries:
+            notes.append(f"{len(result['times_ms'])} of {n_queries} queries (--query-budget)")
         if system == ENGINE:
-            notes.append("analysis.terms tokens; query = terms + scores + top_k")
+            notes.append("analysis.terms tokens; query = terms + top (dense rows for common terms + scatter) + top_k")
         elif system == BM25S:
             extra = result.get("extra", {})
             notes.append(f"bm25s {extra.get('bm25s_version', '?')} method={BM25S_METHOD}, float32, "
@@ -632,7 +641,10 @@ def bench_size(size: int, args, pieces: list[str], queries: list[str], token_cac
     _add_ratios(rows)
 
     e2e = None
-    if E2E in systems:
+    if E2E in systems and size > args.e2e_max_size:
+        e2e = {"system": E2E, "passages": size, "skipped": True,
+               "notes": [f"skipped above {args.e2e_max_size} passages (--e2e-max-size)"]}
+    elif E2E in systems:
         e2e = bench_e2e(size, args, pieces, plans, workdir, measure)
     shutil.rmtree(workdir, ignore_errors=True)
     return [rows[s] for s in systems if s in rows], analysis, e2e
@@ -677,6 +689,8 @@ def bench_e2e(size: int, args, pieces: list[str], plans: list[tuple[int, ...]], 
         row["notes"].append("FAILED serve: " + served["error"])
         return row
     times = served["times_ms"]
+    if len(times) < args.queries:
+        row["notes"].append(f"{len(times)} of {args.queries} queries (--query-budget)")
     row.update(open_s=served["build_s"], p50_ms=percentile(times, 50), p99_ms=percentile(times, 99),
                peak_rss_mb=served["peak_rss_mb"], baseline_rss_mb=served["baseline_rss_mb"],
                queries=len(times),
@@ -748,6 +762,9 @@ def render(report: dict) -> str:
         right = [True] * 9 + [False]
         rows = []
         for r in report["e2e"]:
+            if r.get("skipped"):
+                rows.append([f"{r['passages']:,}", "-", *["skipped"] * 7, "; ".join(r["notes"])])
+                continue
             rows.append([f"{r['passages']:,}", f"{r.get('documents', 0):,}", _fmt(r.get("build_s"), ".1f"),
                          _fmt(r.get("open_s"), ".2f"), _fmt(r.get("p50_ms"), ".3f"),
                          _fmt(r.get("p99_ms"), ".3f"),
@@ -772,6 +789,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rank-bm25-max-size", type=int, default=100_000,
                    help="skip rank-bm25 above this many passages (default 100000)")
     p.add_argument("--rank-bm25-queries", type=int, default=20, help="timed questions for rank-bm25")
+    p.add_argument("--e2e-max-size", type=int, default=100_000,
+                   help="skip the end-to-end run above this many passages (default 100000; a 300000-passage "
+                        "build takes about 7 minutes on 2 cores)")
+    p.add_argument("--query-budget", type=float, default=30.0,
+                   help=f"stop timing a system's queries after this many seconds (at least {MIN_QUERIES} "
+                        "queries; default 30)")
     return p
 
 
@@ -812,6 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "sizes": args.sizes, "systems": systems, "warmup": args.warmup,
         "rank_bm25_max_size": args.rank_bm25_max_size, "rank_bm25_queries": args.rank_bm25_queries,
+        "e2e_max_size": args.e2e_max_size, "query_budget_s": args.query_budget,
         "bm25s_method": BM25S_METHOD, "fts5_tokenizer": FTS5_TOKENIZER,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                    f"SQLite {sqlite3.sqlite_version}",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
-RARE_FRACTION = 20  # MaxScore: terms in at most 1/20 of the passages are always scored in full
+DENSE_FRACTION = 4  # terms in at least a quarter of the passages are also kept as dense rows
 
 
 @dataclass
@@ -101,86 +101,47 @@ class BM25Index:
         weights = tf * (k1 + 1) / (tf + norm[pids])
         return cls(indptr, pids, weights, okapi_idf(df, n, epsilon), n, avgdl)
 
-    @property
-    def max_weight(self) -> np.ndarray:
-        """Per term, its largest posting weight (for MaxScore upper bounds); computed once."""
-        if getattr(self, "_max_weight", None) is None:
-            mw = np.zeros(len(self.indptr) - 1)
-            nonempty = np.flatnonzero(np.diff(self.indptr) > 0)
-            if len(nonempty):
-                mw[nonempty] = np.maximum.reduceat(self.weights, self.indptr[nonempty])
-            self._max_weight = mw
-        return self._max_weight
+    def _dense(self) -> tuple[dict[int, int], np.ndarray]:
+        """Terms found in at least 1/DENSE_FRACTION of the passages keep their weights as dense rows too: adding
+        a contiguous row is several times faster than scattering that many postings. Built once, lazily."""
+        if getattr(self, "_dense_rows", None) is None:
+            df = np.diff(self.indptr)
+            common = np.flatnonzero(df >= max(self.n_passages // DENSE_FRACTION, 1)) if self.n_passages else []
+            rows = np.zeros((len(common), self.n_passages))
+            for i, t in enumerate(common):
+                lo, hi = self.indptr[t], self.indptr[t + 1]
+                rows[i, self.pids[lo:hi]] = self.weights[lo:hi]
+            self._dense_rows = ({int(t): i for i, t in enumerate(common)}, rows)
+        return self._dense_rows
 
     def top(self, term_ids: Iterable[int], k: int, boost: np.ndarray | None = None,
             mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The k best passages and their scores, exactly as scores() (times boost, where mask) would rank them,
-        without touching every posting of common terms (MaxScore): rare terms are scored in full, which
-        gives a threshold; a common term's weights are then looked up only for candidates that can still
-        reach the top k. Returns (indices, scores), best first; only passages matching some term."""
+        """The k best passages containing a query term and their scores (scores() times boost, where mask),
+        best first."""
         counts = Counter(t for t in term_ids if t >= 0 and self.indptr[t + 1] > self.indptr[t])
         if not counts or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0)
         terms = np.fromiter(counts, np.int64, len(counts))
         coef = np.fromiter((counts[t] * self.idf[t] for t in counts), np.float64, len(counts))
-        if (coef <= 0).any() or (boost is not None and (boost <= 0).any()):  # pruning needs positive scores
-            return self._top_full(terms, coef, k, boost, mask)
-        ub = coef * self.max_weight[terms]
-        order = np.argsort(-ub, kind="stable")  # highest bound first
-        df = (self.indptr[terms + 1] - self.indptr[terms])[order]
-        fmax = float(boost.max()) if boost is not None and len(boost) else 1.0
-        acc = np.zeros(self.n_passages)
-
-        def add(t: int) -> None:
-            lo, hi = self.indptr[terms[t]], self.indptr[terms[t] + 1]
-            acc[self.pids[lo:hi]] += coef[t] * self.weights[lo:hi]
-
-        # Terms with short postings are scored in full; long ones wait until the threshold says they must.
-        rare = max(1, int(np.sum(df <= max(self.n_passages // RARE_FRACTION, 1))))
-        for t in order[:rare]:
-            add(t)
-        n_essential, theta = rare, 0.0
-        while n_essential < len(order):
-            theta = self._kth(acc, k, boost, mask)
-            if ub[order[n_essential:]].sum() * fmax < theta:
-                break
-            add(order[n_essential])
-            n_essential += 1
-        candidates = np.flatnonzero(acc)
+        if (coef <= 0).any() or (boost is not None and (boost <= 0).any()):
+            return self._top_full(terms, coef, k, boost, mask)  # a zero score would not mean "no match"
+        row_of, rows = self._dense()
+        out = np.zeros(self.n_passages)
+        for t, c in zip(terms.tolist(), coef.tolist(), strict=True):
+            r = row_of.get(t)
+            if r is not None:
+                out += c * rows[r]
+            else:
+                lo, hi = self.indptr[t], self.indptr[t + 1]
+                out[self.pids[lo:hi]] += c * self.weights[lo:hi]
+        if boost is not None:
+            out *= boost
         if mask is not None:
-            candidates = candidates[mask[candidates]]
-        partial = acc[candidates]
-        factor = boost[candidates] if boost is not None else None
-        rest = float(ub[order[n_essential:]].sum())
-        for t in order[n_essential:]:
-            # drop candidates that cannot reach the threshold even with every remaining term at its maximum
-            bound = partial + rest
-            keep = (bound * factor if factor is not None else bound) >= theta
-            candidates, partial = candidates[keep], partial[keep]
-            factor = factor[keep] if factor is not None else None
-            lo, hi = self.indptr[terms[t]], self.indptr[terms[t] + 1]
-            plist = self.pids[lo:hi]
-            pos = np.searchsorted(plist, candidates)
-            pos[pos == len(plist)] = 0
-            found = plist[pos] == candidates
-            partial[found] += coef[t] * self.weights[lo + pos[found]]
-            rest -= float(ub[t])
-            scored = partial * factor if factor is not None else partial
-            if len(scored) >= k:
-                theta = max(theta, float(np.partition(scored, len(scored) - k)[len(scored) - k]))
-        final = partial * factor if factor is not None else partial
-        best = top_k(final, k)
-        return candidates[best], final[best]
-
-    def _kth(self, acc: np.ndarray, k: int, boost, mask) -> float:
-        """The k-th largest current score (0 if fewer than k passages are scored)."""
-        nz = np.flatnonzero(acc)
-        if mask is not None:
-            nz = nz[mask[nz]]
-        if len(nz) < k:
-            return 0.0
-        values = acc[nz] * boost[nz] if boost is not None else acc[nz]
-        return float(np.partition(values, len(values) - k)[len(values) - k])
+            best = top_k(out, k, (out > 0) & mask)
+        else:
+            best = top_k(out, k)
+            best = best[out[best] > 0]
+        return best, out[best]
 
     def _top_full(self, terms, coef, k, boost, mask) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros(self.n_passages)
