@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -43,11 +44,31 @@ def print_report(report, out=None) -> None:
     )
 
 
+def _library_logs(verbose: bool) -> None:
+    """The problems the indexer logs are printed by print_report as 'LỖI tệp: lý do' lines; its log records
+    are shown (with time and level, for a log file) only with --verbose, never twice."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    elif not logging.getLogger().handlers:
+        logging.getLogger("indexer").addHandler(logging.NullHandler())
+
+
 def cmd_index(args) -> int:
+    from indexer.documents import Limits
     from indexer.store import build
 
+    _library_logs(args.verbose)
+    limits = Limits()
+    if args.config:
+        from bot.config import ConfigError, load_config
+
+        try:
+            limits = load_config(args.config).limits.document_limits()
+        except ConfigError as exc:
+            print(f"LỖI cấu hình: {exc}", file=sys.stderr)
+            return 2
     try:
-        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), force=args.force)
+        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), limits=limits, force=args.force)
     except FileNotFoundError as exc:
         print(f"LỖI: {exc}", file=sys.stderr)
         return 2
@@ -109,18 +130,13 @@ def cmd_eval(args) -> int:
     if args.knowledge:
         from indexer.store import build
 
+        _library_logs(False)
         print_report(build(Path(args.knowledge), db, progress=_progress_bar()))
     reports = run(db, Path(args.questions), baselines=not args.no_baselines)
     if args.json:
         Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
     print(format_report(reports))
     return 0
-
-
-def cmd_bench(args) -> int:
-    from indexer import bench
-
-    return bench.main(args.rest)
 
 
 def cmd_run(args) -> int:
@@ -146,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("index", help="lập hoặc cập nhật chỉ mục từ thư mục tài liệu"))
     p.add_argument("--knowledge", default=str(default_knowledge_dir()), help="thư mục tài liệu (mặc định: %(default)s)")
     p.add_argument("--force", action="store_true", help="đọc lại mọi tệp")
+    p.add_argument("--config", help="lấy các giới hạn (limits) từ tệp cấu hình YAML của bot")
+    p.add_argument("-v", "--verbose", action="store_true", help="in cả nhật ký (log) của bộ lập chỉ mục")
     p.set_defaults(func=cmd_index)
 
     p = with_db(sub.add_parser("ask", help="hỏi một câu, in các đoạn trả lời"))
@@ -166,9 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("bench", help="đo tốc độ bộ máy tìm kiếm (in bảng)", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench)
+    sub.add_parser("bench", help="đo tốc độ bộ máy tìm kiếm, in bảng (danvan bench --help)")
 
     for name, func, text in (("run", cmd_run, "chạy bot Telegram (hoặc trò chuyện trên terminal nếu không có token)"),
                              ("chat", cmd_chat, "trò chuyện với bot trên terminal")):
@@ -183,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a closed pipe (danvan ask ... | head) ends the command quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the benchmark has its own options; hand them over untouched
+        from indexer import bench
+
+        return bench.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

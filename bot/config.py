@@ -59,13 +59,20 @@ class LimitsConfig:
     max_upload_mb: float = 20.0  # documents sent to the bot (the Bot API cloud server serves at most 20 MB)
     max_file_mb: float = 50.0  # any file read while indexing
     max_pdf_pages: int = 500
+    max_unzipped_mb: float = 200.0  # a .docx's declared unpacked size (zip bombs)
+    max_parse_seconds: float = 120.0  # reading one file (in a worker process, killed at the limit); 0 = no limit
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * MB)
 
     def document_limits(self) -> Limits:
-        return Limits(max_bytes=int(self.max_file_mb * MB), max_pdf_pages=self.max_pdf_pages)
+        return Limits(
+            max_bytes=int(self.max_file_mb * MB),
+            max_pdf_pages=self.max_pdf_pages,
+            max_unzipped_bytes=int(self.max_unzipped_mb * MB),
+            parse_timeout=float(self.max_parse_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,14 @@ def load_config(
         max_pdf_pages=int(
             _number(lim.get("max_pdf_pages", defaults.max_pdf_pages), "limits.max_pdf_pages", int, 1)
         ),
+        max_unzipped_mb=_number(lim.get("max_unzipped_mb", defaults.max_unzipped_mb), "limits.max_unzipped_mb"),
+        max_parse_seconds=_number(
+            lim.get("max_parse_seconds", defaults.max_parse_seconds), "limits.max_parse_seconds"
+        ),
     )
+    for key in lim:
+        if key not in LimitsConfig.__dataclass_fields__:
+            log.warning("config: unknown key 'limits.%s' ignored", key)
 
     api_url = normalize_api_url(env.get("TELEGRAM_API_URL") or str(raw.get("api_url") or DEFAULT_API_URL))
     file_url = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -23,12 +24,13 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from indexer import store
 from indexer.analysis import fold
-from indexer.documents import SUPPORTED
+from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
 from indexer.documents import doc_id as make_doc_id
 from indexer.search import DocumentInfo, Hit, Result, Searcher
 
@@ -48,11 +50,31 @@ PASSAGES_PER_PAGE = 3
 DOCS_PER_PAGE = 8
 INLINE_RESULTS = 5
 MAX_QUESTION_CHARS = 500
+READ_THREADS = 2  # searches and page renders at once: more threads only fight over the GIL (and the event loop)
 CALLBACK_LIMIT = 64
 GENERIC_COMMANDS = {"start", "help"}
+ADMIN_COMMANDS = {"reindex", "xoa", "thongke"}
 MAX_REPORTED_ERRORS = 8
 _COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\w+))?(?:\s+(.*))?$", re.DOTALL)
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_NUMBER = re.compile(r"-?[0-9]{1,15}")  # ASCII digits only: int() also takes "²"-free Unicode digits, and huge ones
+_INVISIBLE = re.compile(
+    r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def number(text: str) -> int:
+    """A small integer from user-controlled text (callback data, command arguments), or ValueError."""
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"not a small integer: {text[:20]!r}")
+    return int(text)
+
+
+def visible(text: str) -> str:
+    """Text without zero-width, bidirectional-control and other invisible format characters (they hide
+    nothing useful in a question and can reverse or disguise the echoed text) and without lone surrogates
+    (not text; they cannot be sent back), stripped."""
+    return _INVISIBLE.sub("", text or "").strip()
 
 
 @dataclass
@@ -164,6 +186,12 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+class _Refused(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Conversation:
     """The bot's behaviour. One instance serves every chat; safe to use from one event loop."""
 
@@ -185,6 +213,7 @@ class Conversation:
         self.rate = RateLimiter(config.rate_limit, clock=clock)
         self._build_lock: asyncio.Lock | None = None
         self._reload_lock = threading.Lock()
+        self._readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="danvan-read")
         self._reindex_task: asyncio.Task | None = None
         self._commands: dict[str, Callable[[Incoming, str], Awaitable[Reply | None]]] = {
             "start": self._cmd_help,
@@ -205,18 +234,28 @@ class Conversation:
         return who.chat_type == CONSOLE or who.user_id in self.config.admins
 
     def allowed(self, chat_id: int | None, user_id: int | None) -> bool:
-        """Is an update from this chat (or, without a chat, e.g. an inline query, from this user) served?"""
+        """Is an update from this chat (or, without a chat, e.g. an inline query, from this user) served?
+        An admin's own private chat always is (else an allowlist could lock the admins out)."""
         allowed = self.config.allowed_chats
         if allowed is None:
             return True
         if chat_id is not None:
-            return chat_id in allowed
+            return chat_id in allowed or (chat_id == user_id and user_id in self.config.admins)
         return user_id is not None and (user_id in allowed or user_id in self.config.admins)
 
-    def _refuse(self, who: Incoming, action: str) -> Reply:
+    def _refuse(self, who: Incoming, action: str, text: str = M.ADMIN_ONLY_HTML) -> Reply:
         log.warning("refused %s for user %s in chat %s", action, who.user_id, who.chat_id)
         self.log.add_event("refused", user_id=who.user_id, chat_id=who.chat_id, detail=action)
-        return Reply(M.ADMIN_ONLY_HTML)
+        return Reply(text)
+
+    def _admin_gate(self, who: Incoming, action: str) -> Reply | None:
+        """None if this admin action may go ahead: an admin, in a private chat (the reports name files and
+        show others' questions, which a group must not see)."""
+        if not self.is_admin(who):
+            return self._refuse(who, action)
+        if who.chat_type not in (PRIVATE, CONSOLE):
+            return self._refuse(who, f"{action} in a group", M.ADMIN_PRIVATE_ONLY_HTML)
+        return None
 
     @property
     def build_lock(self) -> asyncio.Lock:
@@ -234,8 +273,12 @@ class Conversation:
                 self.searcher.reload()
         return self.searcher
 
+    async def _read(self, fn: Callable, *args):
+        """Run index reading (search, pages, cards) on the few reader threads, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._readers, functools.partial(fn, *args))
+
     async def open(self) -> Searcher | None:
-        return await asyncio.to_thread(self._open_sync)
+        return await self._read(self._open_sync)
 
     def _search_sync(self, text: str, k: int, offset: int = 0) -> Result | None:
         searcher = self._open_sync()
@@ -257,10 +300,15 @@ class Conversation:
     async def handle_message(self, msg: Incoming) -> Reply | None:
         """A text message (question or command). None: stay silent (chatter in a group, another bot's command,
         a flood)."""
-        text = (msg.text or "").strip()
-        if not text or msg.chat_type == "channel":
+        if msg.chat_type == "channel":
             return None
         private = msg.chat_type in (PRIVATE, CONSOLE)
+        text = visible(msg.text)
+        if not text:  # nothing but spaces or invisible characters: a hint, in a private chat
+            if not (private and msg.text):
+                return None
+            blocked, reply = self._rate_check(msg)
+            return reply if blocked else Reply(M.EMPTY_QUESTION_HTML)
         m = _COMMAND.match(text)
         if m:
             name, target, arg = fold(m.group(1)).lower(), m.group(2), (m.group(3) or "").strip()
@@ -326,8 +374,19 @@ class Conversation:
 
     # -- answers
     async def answer(self, msg: Incoming, question: str) -> Reply:
-        question = re.sub(r"\s+", " ", question).strip()[:MAX_QUESTION_CHARS]
-        result = await asyncio.to_thread(self._search_sync, question, ANSWERS_PER_PAGE + 1)
+        question = re.sub(r"\s+", " ", visible(question))
+        clipped = len(question) > MAX_QUESTION_CHARS
+        if clipped:  # at a word boundary when there is one in the second half
+            head = question[:MAX_QUESTION_CHARS]
+            space = head.rfind(" ")
+            question = head[:space] if space > MAX_QUESTION_CHARS // 2 else head
+        reply = await self._answer(msg, question)
+        if clipped and reply.text_html:
+            reply.text_html = join_blocks([reply.text_html, M.QUESTION_CLIPPED_HTML.format(limit=MAX_QUESTION_CHARS)])
+        return reply
+
+    async def _answer(self, msg: Incoming, question: str) -> Reply:
+        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1)
         if result is None:
             return Reply(M.NO_INDEX_HTML)
         found = bool(result.hits) and result.confident
@@ -399,32 +458,37 @@ class Conversation:
 
     # -- buttons
     async def handle_button(self, who: Incoming, data: str) -> Reply:
-        parts = (data or "").split(":")
+        """A button press. The data comes from the client and can be forged (Telegram does not check it
+        against the message's buttons): anything unexpected, or a question asked in another chat, is
+        answered with the 'old button' notice."""
+        parts = (data or "")[:CALLBACK_LIMIT].split(":")
         try:
             kind, args = parts[0], parts[1:]
             if kind == "m" and len(args) == 2:
-                return await self._more(int(args[0]), int(args[1]))
+                return await self._more(number(args[0]), number(args[1]), who)
             if kind == "f" and len(args) in (1, 2):
-                page = int(args[1]) if len(args) == 2 else None
-                return await asyncio.to_thread(self._full_text_sync, int(args[0]), page)
+                page = number(args[1]) if len(args) == 2 else None
+                return await self._read(self._full_text_sync, number(args[0]), page)
             if kind == "c" and len(args) == 1:
-                return await asyncio.to_thread(self._card_by_passage_sync, int(args[0]))
+                return await self._read(self._card_by_passage_sync, number(args[0]))
             if kind == "l" and len(args) == 1:
-                reply = await asyncio.to_thread(self._list_sync, int(args[0]))
+                reply = await self._read(self._list_sync, number(args[0]))
                 reply.edit = True
                 return reply
             if kind == "v" and len(args) == 2 and args[1] in ("+", "-"):
-                if self.log.set_feedback(int(args[0]), who.user_id, 1 if args[1] == "+" else -1):
+                value = 1 if args[1] == "+" else -1
+                if self.log.set_feedback(number(args[0]), who.user_id, value, chat_id=who.chat_id):
                     return Reply(notice=M.NOTICE_THANKS)
         except ValueError:
             pass
+        log.info("stale or unknown button %r from user %s in chat %s", data[:80], who.user_id, who.chat_id)
         return Reply(notice=M.NOTICE_STALE)
 
-    async def _more(self, qid: int, offset: int) -> Reply:
-        question = self.log.question(qid)
+    async def _more(self, qid: int, offset: int, who: Incoming) -> Reply:
+        question = self.log.question(qid, chat_id=who.chat_id)
         if question is None or not 0 <= offset < MAX_ANSWER_OFFSET:
             return Reply(notice=M.NOTICE_STALE)
-        result = await asyncio.to_thread(self._search_sync, question, ANSWERS_PER_PAGE + 1, offset)
+        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, offset)
         if result is None or not result.hits:
             return Reply(notice=M.NOTICE_NO_MORE)
         reply = self._answer_page(qid, question, result, offset)
@@ -523,7 +587,7 @@ class Conversation:
     async def _cmd_document(self, msg: Incoming, arg: str) -> Reply:
         if not arg:
             return Reply(M.VANBAN_USAGE_HTML)
-        return await asyncio.to_thread(self._document_sync, arg[:200])
+        return await self._read(self._document_sync, arg[:200])
 
     def _document_sync(self, query: str) -> Reply:
         searcher = self._open_sync()
@@ -550,8 +614,11 @@ class Conversation:
         return Reply(join_blocks(["\n".join(lines[:1]), "\n".join(lines[1:])]), buttons)
 
     async def _cmd_list(self, msg: Incoming, arg: str) -> Reply:
-        page = int(arg) - 1 if arg.isdigit() and int(arg) > 0 else 0
-        return await asyncio.to_thread(self._list_sync, page)
+        try:
+            page = max(0, number(arg) - 1)
+        except ValueError:
+            page = 0
+        return await self._read(self._list_sync, page)
 
     def _list_sync(self, page: int) -> Reply:
         searcher = self._open_sync()
@@ -592,10 +659,10 @@ class Conversation:
 
     # -- inline mode
     async def handle_inline(self, who: Incoming, query: str) -> InlineAnswer:
-        query = re.sub(r"\s+", " ", query or "").strip()[:MAX_QUESTION_CHARS]
+        query = re.sub(r"\s+", " ", visible(query))[:MAX_QUESTION_CHARS].strip()
         if not query:
             return InlineAnswer([], M.INLINE_HELP_BUTTON)
-        result = await asyncio.to_thread(self._search_sync, query, INLINE_RESULTS)
+        result = await self._read(self._search_sync, query, INLINE_RESULTS)
         if result is None or not result.hits or not result.confident:
             return InlineAnswer([], M.INLINE_NOTHING_BUTTON)
         items = []
@@ -615,8 +682,9 @@ class Conversation:
 
     # -- administration
     async def _cmd_reindex(self, msg: Incoming, arg: str) -> Reply:
-        if not self.is_admin(msg):
-            return self._refuse(msg, "reindex")
+        refused = self._admin_gate(msg, "reindex")
+        if refused:
+            return refused
         if self._reindex_task is not None and not self._reindex_task.done():
             return Reply(M.REINDEX_RUNNING_HTML)
         force = fold(arg).strip() in ("full", "force", "toan bo", "tatca", "tat ca")
@@ -668,81 +736,123 @@ class Conversation:
     async def handle_upload(
         self, msg: Incoming, file_name: str, size: int | None, fetch: Callable[[], Awaitable[bytes]]
     ) -> Reply | None:
-        """A document sent in a private chat: saved into the knowledge folder and indexed (admins only)."""
+        """A document sent to the bot: in a private chat with an admin, saved into the knowledge folder and
+        indexed; otherwise refused (or, in a group and not addressed to the bot, ignored). Every refusal is
+        one line naming the file and the reason, and is logged."""
         if msg.chat_type not in (PRIVATE, CONSOLE):
-            return None
+            return self._group_upload(msg, file_name)
         if not self.is_admin(msg):
             return self._refuse(msg, f"upload {file_name!r}"[:200])
         name = safe_file_name(file_name)
         if name is None:
-            return Reply(M.UPLOAD_BAD_NAME_HTML)
+            return self._reject(msg, file_name, M.UPLOAD_REASON_BAD_NAME)
         suffix = Path(name).suffix.lower()
+        if suffix in UNSUPPORTED_DOCUMENTS:
+            return self._reject(msg, name, UNSUPPORTED_DOCUMENTS[suffix])
         if suffix not in SUPPORTED:
-            return Reply(
-                M.UPLOAD_UNSUPPORTED_HTML.format(
-                    suffix=esc_clip(suffix or name, 40), supported=", ".join(SUPPORTED)
-                )
+            return self._reject(
+                msg, name, M.UPLOAD_REASON_UNSUPPORTED.format(suffix=suffix or name, supported=", ".join(SUPPORTED))
             )
         limit = self.config.limits.max_upload_bytes
-        too_big = Reply(
-            M.UPLOAD_TOO_BIG_HTML.format(size=decimal_vi((size or 0) / MB), limit=decimal_vi(limit / MB))
-        )
+
+        def too_big(n: int) -> Reply:
+            reason = M.UPLOAD_REASON_TOO_BIG.format(size=decimal_vi(n / MB), limit=decimal_vi(limit / MB))
+            return self._reject(msg, name, reason)
+
         if size and size > limit:
-            return too_big
+            return too_big(size)
+        if size == 0:
+            return self._reject(msg, name, M.UPLOAD_REASON_EMPTY)
         try:
             data = await fetch()
         except Exception:
             log.exception("download of %r failed", name)
-            return Reply(M.UPLOAD_DOWNLOAD_FAILED_HTML)
+            return self._reject(msg, name, M.UPLOAD_REASON_DOWNLOAD)
         if len(data) > limit:
-            too_big.text_html = M.UPLOAD_TOO_BIG_HTML.format(
-                size=decimal_vi(len(data) / MB), limit=decimal_vi(limit / MB)
-            )
-            return too_big
+            return too_big(len(data))
         if not data:
-            return Reply(M.UPLOAD_EMPTY_HTML)
+            return self._reject(msg, name, M.UPLOAD_REASON_EMPTY)
         async with self.build_lock:
             return await self._save_and_index(msg, name, data)
+
+    def _group_upload(self, msg: Incoming, file_name: str) -> Reply | None:
+        mention = self._mention()
+        if not (msg.reply_to_bot or (mention and mention.search(msg.text or ""))):
+            log.info("document %r in chat %s, not addressed to the bot: ignored", file_name[:100], msg.chat_id)
+            return None
+        if not self.is_admin(msg):
+            return self._refuse(msg, f"upload {file_name!r} in a group"[:200])
+        return self._refuse(msg, f"upload {file_name!r} in a group"[:200], M.UPLOAD_IN_GROUP_HTML)
+
+    def _reject(self, msg: Incoming, name: str, reason: str) -> Reply:
+        shown = re.sub(r"[\x00-\x1f\x7f]", "", name or "")[:150] or "?"
+        log.warning("upload %r from user %s not taken: %s", shown, msg.user_id, reason)
+        self.log.add_event("upload-failed", user_id=msg.user_id, chat_id=msg.chat_id, detail=f"{shown}: {reason}"[:500])
+        return Reply(M.UPLOAD_REJECTED_HTML.format(name=esc_clip(shown, 150), reason=esc_clip(reason, 600)))
+
+    def _save_sync(self, target: Path, data: bytes) -> tuple[bool, bytes | None]:
+        """Write the upload into the knowledge folder atomically: (changed, previous content). Raises
+        _Refused for a name that is not safe or that another file's document id already has."""
+        knowledge = self.config.knowledge
+        knowledge.mkdir(parents=True, exist_ok=True)
+        if not _inside(target, knowledge) or target.resolve().parent != knowledge.resolve():
+            raise _Refused(M.UPLOAD_REASON_BAD_NAME)
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise _Refused(M.UPLOAD_REASON_BAD_NAME)
+        doc = make_doc_id(target, knowledge)
+        for other in knowledge.iterdir():
+            if (
+                other.name != target.name
+                and other.suffix.lower() in SUPPORTED
+                and make_doc_id(other, knowledge) == doc
+                and other.is_file()
+            ):
+                raise _Refused(M.UPLOAD_REASON_NAME_TAKEN.format(other=other.name, id=doc))
+        old = target.read_bytes() if target.exists() else None
+        if old == data:
+            return False, old
+        tmp = knowledge / f".upload-{os.getpid()}-{threading.get_ident()}{target.suffix}"  # hidden: never indexed
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        return True, old
 
     async def _save_and_index(self, msg: Incoming, name: str, data: bytes) -> Reply:
         knowledge = self.config.knowledge
         target = knowledge / name
-        old: bytes | None = None
-        tmp = knowledge / f".upload-{os.getpid()}-{id(data)}{target.suffix}"  # hidden: never indexed
         try:
-            knowledge.mkdir(parents=True, exist_ok=True)
-            if not _inside(target, knowledge) or target.resolve().parent != knowledge.resolve():
-                return Reply(M.UPLOAD_BAD_NAME_HTML)
-            if target.is_symlink() or (target.exists() and not target.is_file()):
-                return Reply(M.UPLOAD_BAD_NAME_HTML)
-            if target.exists():
-                old = target.read_bytes()
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            changed, old = await asyncio.to_thread(self._save_sync, target, data)
+        except _Refused as exc:
+            return self._reject(msg, name, exc.reason)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            return Reply(M.UPLOAD_SAVE_FAILED_HTML.format(reason=esc_clip(exc.strerror or str(exc), 200)))
+            return self._reject(msg, name, M.UPLOAD_REASON_SAVE.format(reason=exc.strerror or str(exc)))
+        if not changed:
+            log.info("upload %r from user %s: same content as the file already there", name, msg.user_id)
+            return Reply(M.UPLOAD_SAME_HTML.format(name=esc(name)))
         rel = name
         try:
             report = await self._rebuild()
         except Exception as exc:
             log.exception("indexing an upload failed")
-            self._restore(target, old)
-            return Reply(M.UPLOAD_FAILED_HTML.format(name=esc(name), reason=esc_clip(str(exc), 300)))
+            await asyncio.to_thread(self._restore, target, old)
+            return self._reject(msg, name, M.UPLOAD_REASON_INDEX.format(reason=str(exc) or type(exc).__name__))
         reasons = [reason for path, reason in report.errors if path == rel]
         if reasons:
-            self._restore(target, old)
-            self.log.add_event(
-                "upload-failed", user_id=msg.user_id, chat_id=msg.chat_id, detail=f"{rel}: {reasons[0]}"
-            )
-            return Reply(M.UPLOAD_FAILED_HTML.format(name=esc(name), reason=esc_clip(reasons[0], 400)))
+            await asyncio.to_thread(self._restore, target, old)
+            return self._reject(msg, name, reasons[0])
         self.log.add_event("upload", user_id=msg.user_id, chat_id=msg.chat_id, detail=rel)
+        log.info("upload %r from user %s saved and indexed", name, msg.user_id)
         searcher = self.searcher
         doc = searcher.document(make_doc_id(target, knowledge)) if searcher else None
         if doc is None:
             return Reply(M.UPLOAD_NOT_FOUND_HTML)
-        card = await asyncio.to_thread(self._card_sync, searcher, doc)
+        card = await self._read(self._card_sync, searcher, doc)
         notes = [
             M.UPLOAD_WARNING_HTML.format(warning=esc_clip(w, 300)) for p, w in report.warnings if p == rel
         ]
@@ -766,8 +876,9 @@ class Conversation:
             log.exception("could not restore %s", target)
 
     async def _cmd_delete(self, msg: Incoming, arg: str) -> Reply:
-        if not self.is_admin(msg):
-            return self._refuse(msg, f"delete {arg!r}"[:200])
+        refused = self._admin_gate(msg, f"delete {arg!r}"[:200])
+        if refused:
+            return refused
         if not arg:
             return Reply(M.DELETE_USAGE_HTML)
         searcher = await self.open()
@@ -801,8 +912,9 @@ class Conversation:
         )
 
     async def _cmd_stats(self, msg: Incoming, arg: str) -> Reply:
-        if not self.is_admin(msg):
-            return self._refuse(msg, "stats")
+        refused = self._admin_gate(msg, "stats")
+        if refused:
+            return refused
         searcher = await self.open()
         index = searcher.stats() if searcher else {"documents": 0, "passages": 0}
         s = await asyncio.to_thread(self.log.stats)
@@ -833,6 +945,10 @@ class Conversation:
             M.STATS_UNANSWERED_HTML + "\n" + listing(s["top_unanswered"]),
         ]
         return Reply(join_blocks(blocks))
+
+    def close(self) -> None:
+        """Stop the reader threads (the query log is closed by its owner)."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
 
     async def wait_idle(self) -> None:
         """Wait for a running reindex (the terminal chat waits before exiting)."""

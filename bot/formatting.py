@@ -17,7 +17,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?$")
 
 def length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units), never less than len(text)."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def esc(text: str | None) -> str:

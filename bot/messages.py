@@ -82,6 +82,11 @@ RATE_LIMITED_HTML = (
     "Đồng chí hỏi hơi nhanh. Xin vui lòng chờ khoảng {seconds} giây rồi hỏi tiếp, "
     "để bot kịp phục vụ mọi người."
 )
+EMPTY_QUESTION_HTML = (
+    "Đồng chí gõ câu hỏi bằng chữ, ví dụ: <i>trách nhiệm người đứng đầu trong công tác dân vận</i>. "
+    "Gõ /help để xem hướng dẫn."
+)
+QUESTION_CLIPPED_HTML = "<i>(Câu hỏi dài: bot chỉ dùng {limit} ký tự đầu.)</i>"
 ERROR_HTML = "Xin lỗi, bot gặp sự cố khi xử lý yêu cầu này. Đồng chí vui lòng thử lại sau ít phút."
 
 # -- buttons and pop-up notices -------------------------------------------------------------------------------
@@ -131,6 +136,9 @@ ADMIN_ONLY_HTML = (
     "Xin lỗi, chức năng này chỉ dành cho quản trị viên của bot. Đồng chí vẫn có thể đặt câu hỏi "
     "và tra cứu văn bản như bình thường."
 )
+ADMIN_PRIVATE_ONLY_HTML = (
+    "Lệnh quản trị chỉ dùng trong cuộc trò chuyện riêng với bot, để thông tin quản trị không hiện trong nhóm."
+)
 REINDEX_STARTED_HTML = (
     "⏳ Đang lập lại chỉ mục từ thư mục tài liệu. Trong lúc chờ, bot vẫn trả lời bằng chỉ mục cũ; "
     "bot sẽ báo kết quả khi xong."
@@ -146,19 +154,24 @@ REPORT_COUNTS_HTML = (
 REPORT_ERROR_LINE_HTML = "  – <code>{path}</code>: {reason}"
 REPORT_MORE_ERRORS_HTML = "  … và {count} lỗi khác"
 
-UPLOAD_BAD_NAME_HTML = (
-    "Tên tệp không hợp lệ. Đồng chí đặt lại tên tệp (ví dụ: ke-hoach-dan-van-2024.docx) rồi gửi lại."
+# An upload that is not taken: one line naming the file and the reason ({reason}: escaped text).
+UPLOAD_REJECTED_HTML = "❌ Không nhận tệp <code>{name}</code>: {reason}."
+UPLOAD_REASON_BAD_NAME = "tên tệp không hợp lệ, đặt lại tên (ví dụ: ke-hoach-dan-van-2024.docx) rồi gửi lại"
+UPLOAD_REASON_UNSUPPORTED = "định dạng {suffix} chưa được hỗ trợ (bot đọc được {supported})"
+UPLOAD_REASON_TOO_BIG = "tệp quá lớn ({size} MB, giới hạn {limit} MB)"
+UPLOAD_REASON_EMPTY = "tệp rỗng (0 byte)"
+UPLOAD_REASON_DOWNLOAD = "không tải được tệp từ Telegram, đồng chí vui lòng gửi lại"
+UPLOAD_REASON_SAVE = "không lưu được vào thư mục tài liệu ({reason})"
+UPLOAD_REASON_NAME_TAKEN = (
+    "đã có tệp {other} cùng tên (cùng mã văn bản {id}); đổi tên tệp, hoặc xóa văn bản cũ bằng /xoa {id} rồi gửi lại"
 )
-UPLOAD_UNSUPPORTED_HTML = (
-    "Bot chưa đọc được tệp <code>{suffix}</code>. Các định dạng được hỗ trợ: {supported}."
+UPLOAD_REASON_INDEX = "lập chỉ mục không thành công ({reason})"
+UPLOAD_SAME_HTML = "Tệp <code>{name}</code> đã có trong thư mục tài liệu, nội dung không đổi; không có gì thay đổi."
+UPLOAD_IN_GROUP_HTML = (
+    "Để bổ sung văn bản, quản trị viên gửi tệp cho bot trong cuộc trò chuyện riêng; tệp gửi trong nhóm không được lưu."
 )
-UPLOAD_TOO_BIG_HTML = "Tệp quá lớn ({size} MB). Giới hạn là {limit} MB."
-UPLOAD_EMPTY_HTML = "Tệp rỗng, không có nội dung."
-UPLOAD_DOWNLOAD_FAILED_HTML = "Không tải được tệp từ Telegram. Đồng chí vui lòng gửi lại."
-UPLOAD_SAVE_FAILED_HTML = "Không lưu được tệp vào thư mục tài liệu: {reason}"
 UPLOAD_OK_HTML = "✅ Đã lưu và lập chỉ mục <code>{name}</code>{replaced}."
 UPLOAD_REPLACED_HTML = " (thay bản cũ)"
-UPLOAD_FAILED_HTML = "❌ Không lập chỉ mục được <code>{name}</code>: {reason}\nTệp chưa được lưu."
 UPLOAD_WARNING_HTML = "⚠️ {warning}"
 UPLOAD_NO_PASSAGES_HTML = (
     "⚠️ Không tách được đoạn nội dung nào từ văn bản này nên chưa tra cứu được. Đồng chí kiểm tra lại tệp "

@@ -104,11 +104,11 @@ class QueryLog:
             )
             return int(table.last_pk)
 
-    def set_feedback(self, question_id: int, user_id: int, value: int) -> bool:
+    def set_feedback(self, question_id: int, user_id: int, value: int, chat_id: int | None = None) -> bool:
         """Record 👍 (1) or 👎 (-1); a second vote by the same person replaces the first.
-        False if there is no such question."""
+        False if there is no such question (asked in chat_id, when given)."""
         with self._lock, self.db.conn:
-            if not self.db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone():
+            if self._find(question_id, chat_id) is None:
                 return False
             self.db["feedback"].upsert(
                 {
@@ -128,9 +128,19 @@ class QueryLog:
             )
 
     # -- reading
-    def question(self, question_id: int) -> str | None:
+    def _find(self, question_id: int, chat_id: int | None) -> tuple | None:
+        if not -(2**63) <= question_id < 2**63:
+            return None
+        row = self.db.execute("SELECT text, chat_id FROM questions WHERE id = ?", (question_id,)).fetchone()
+        if row is None or (chat_id is not None and row[1] != chat_id):
+            return None
+        return row
+
+    def question(self, question_id: int, chat_id: int | None = None) -> str | None:
+        """The text of a question; with chat_id, only if it was asked in that chat (button data can be forged:
+        a question asked elsewhere, maybe in a private chat, must not be shown)."""
         with self._lock:
-            row = self.db.execute("SELECT text FROM questions WHERE id = ?", (question_id,)).fetchone()
+            row = self._find(question_id, chat_id)
         return row[0] if row else None
 
     def events(self, kind: str | None = None) -> list[dict]:

@@ -4,9 +4,13 @@ topics, editing, inline results, file download)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import html
 import logging
 import secrets
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -22,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -39,10 +43,69 @@ from telegram.ext import (
 from . import messages as M
 from .config import Config
 from .conversation import Conversation, Incoming, Reply
+from .logs import REDACTED, install_redaction, redact, redact_secrets
 from .querylog import QueryLog
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+DOWNLOAD_ATTEMPTS = 3
+CONCURRENT_UPDATES = 16  # handled at once; more only makes the event loop lag (answers are limited to 30/s anyway)
+REDACTED_HTML = html.escape(REDACTED)
+
+
+def outgoing(text_html: str) -> str:
+    """A message about to be sent, with the bot token taken out should it ever be in it (e.g. pasted into a
+    document by mistake)."""
+    return redact_secrets(text_html, REDACTED_HTML)
+
+
+def not_carried_out(exc: TelegramError) -> bool:
+    """Is it safe to send this failed request again, i.e. did Telegram not carry it out? Yes for an error
+    status from the server (5xx), for a connection that could not be made, and for one closed before any
+    answer came (a stale keep-alive connection, a failing proxy: the request was not taken in). No for a
+    read timeout (Telegram usually does send the message, late: repeating it would answer twice) and for a
+    Bad Request (it would fail again)."""
+    if isinstance(exc, BadRequest) or not isinstance(exc, NetworkError):
+        return False
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout))
+    if cause is None:  # raised for an HTTP error status
+        return True
+    return isinstance(cause, (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter keeps within Telegram's flood limits (30 messages/s overall, 20 per minute per group)
+    and, on a 429, waits out retry_after, holding back every other request meanwhile, then retries (up to
+    max_retries times). On top of that: requests Telegram did not carry out (see not_carried_out)
+    are retried network_retries times with a doubling pause (0.5 s, 1 s, ... 8 s: an outage of about 15 s is
+    ridden out). getUpdates never comes here: the Updater retries it itself, pausing 1 s, 1.5 s, ... 30 s."""
+
+    def __init__(self, *, network_retries: int = 5, backoff: float = 0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.network_retries = network_retries
+        self.backoff = backoff
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        delay = self.backoff
+        for attempt in range(self.network_retries + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except TelegramError as exc:
+                if attempt == self.network_retries or not not_carried_out(exc):
+                    raise
+                log.warning(
+                    "%s failed (%s); retry %s of %s in %.1f s",
+                    endpoint,
+                    redact(str(exc)),
+                    attempt + 1,
+                    self.network_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -60,18 +123,15 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 class TelegramFrontend:
-    def __init__(self, conversation: Conversation):
+    def __init__(self, conversation: Conversation, retry_backoff: float = 0.5):
         self.conv = conversation
+        self.retry_backoff = retry_backoff
 
     # -- plumbing
     def register(self, app: Application) -> None:
         app.add_handler(TypeHandler(Update, self.gate), group=-1)
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.on_text))
-        app.add_handler(
-            MessageHandler(
-                filters.UpdateType.MESSAGE & filters.Document.ALL & filters.ChatType.PRIVATE, self.on_document
-            )
-        )
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, self.on_document))
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(InlineQueryHandler(self.on_inline))
         app.add_error_handler(self.on_error)
@@ -96,6 +156,7 @@ class TelegramFrontend:
         )
 
     async def on_shutdown(self, app: Application) -> None:
+        self.conv.close()
         self.conv.log.close()
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,7 +200,7 @@ class TelegramFrontend:
         params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         return await bot.send_message(
             chat_id,
-            reply.text_html,
+            outgoing(reply.text_html),
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard(reply),
             message_thread_id=thread_id,
@@ -180,25 +241,37 @@ class TelegramFrontend:
         document = message.document
 
         async def fetch() -> bytes:
-            await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-            file = await context.bot.get_file(document.file_id)
-            return bytes(await file.download_as_bytearray())
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+            for attempt in range(DOWNLOAD_ATTEMPTS):
+                try:
+                    file = await context.bot.get_file(document.file_id)
+                    return bytes(await file.download_as_bytearray())
+                except NetworkError as exc:  # a download can be repeated safely; a Bad Request cannot help
+                    if isinstance(exc, BadRequest) or attempt + 1 == DOWNLOAD_ATTEMPTS:
+                        raise
+                    log.warning("download of %r failed (%s); trying again", document.file_name, redact(str(exc)))
+                    await asyncio.sleep(self.retry_backoff * 2**attempt)
+            raise AssertionError("unreachable")
 
         reply = await self.conv.handle_upload(
-            self._incoming(update), document.file_name or "", document.file_size, fetch
+            self._incoming(update, message.caption or ""), document.file_name or "", document.file_size, fetch
         )
         await self.respond(context, message, reply)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         reply = await self.conv.handle_button(self._incoming(update), query.data or "")
-        await query.answer(reply.notice)
+        try:
+            await query.answer(reply.notice)
+        except TelegramError as exc:  # too old, already answered: only the pop-up is lost
+            log.info("callback query %s not answered: %s", query.id, exc)
         if not reply.text_html:
             return
         if reply.edit:
             try:
                 await query.edit_message_text(
-                    reply.text_html,
+                    outgoing(reply.text_html),
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(reply),
                     link_preview_options=NO_PREVIEW,
@@ -225,7 +298,7 @@ class TelegramFrontend:
                 title=item.title,
                 description=item.description,
                 input_message_content=InputTextMessageContent(
-                    item.text_html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                    outgoing(item.text_html), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 ),
             )
             for item in answer.items
@@ -238,7 +311,15 @@ class TelegramFrontend:
         await query.answer(results, cache_time=30, is_personal=False, button=button)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling an update", exc_info=context.error)
+        """Log; in a private chat, apologise for a fault of the bot's own. A request Telegram failed or refused
+        (network, flood limit, blocked by the user) is only logged: an apology would fail the same way, or
+        come after an answer that did arrive."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, (NetworkError, RetryAfter, Conflict, Forbidden)) and not isinstance(error, BadRequest):
+            log.warning("Telegram request failed while handling update %s: %s", update_id, redact(str(error)))
+            return
+        log.error("error while handling update %s", update_id, exc_info=error)
         if (
             isinstance(update, Update)
             and update.effective_chat
@@ -254,22 +335,38 @@ class TelegramFrontend:
                 pass
 
 
-def build_application(config: Config, token: str, *, conversation: Conversation | None = None) -> Application:
-    """The production Application: the Bot API URLs from the config, AIORateLimiter, concurrent updates (a
-    reindex or an upload never holds up questions), handlers and start-up hooks."""
+def build_application(
+    config: Config,
+    token: str,
+    *,
+    conversation: Conversation | None = None,
+    request_timeout: float | None = None,
+    retry_backoff: float = 0.5,
+    max_rate: float = 30,
+) -> Application:
+    """The production Application: the Bot API URLs from the config, flood limits and retries
+    (RetryingRateLimiter), concurrent updates (a reindex or an upload never holds up questions), handlers and
+    start-up hooks. request_timeout (seconds; PTB's default 5 s), retry_backoff and max_rate (messages per
+    second overall; Telegram's limit is 30) are for tests."""
+    install_redaction(token)  # never in a log line, nor in a message the bot sends
     conv = conversation or Conversation(config, QueryLog(config.querylog))
-    frontend = TelegramFrontend(conv)
-    app = (
+    frontend = TelegramFrontend(conv, retry_backoff)
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.api_url)
         .base_file_url(config.file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .rate_limiter(RetryingRateLimiter(max_retries=3, backoff=retry_backoff, overall_max_rate=max_rate))
+        .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(frontend.on_startup)
         .post_shutdown(frontend.on_shutdown)
-        .build()
     )
+    if request_timeout is not None:
+        t = request_timeout
+        builder = builder.connect_timeout(t).read_timeout(t).write_timeout(t).pool_timeout(t)
+        builder = builder.get_updates_connect_timeout(t).get_updates_read_timeout(t)
+        builder = builder.get_updates_write_timeout(t).get_updates_pool_timeout(t)
+    app = builder.build()
     frontend.register(app)
     app.bot_data["frontend"] = frontend
     return app

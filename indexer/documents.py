@@ -5,31 +5,59 @@ A document's id is its path relative to the knowledge folder, without extension,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
+import logging
+import multiprocessing.connection
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from . import metadata
-from .analysis import normalize
+from .analysis import normalize, terms
+from .passages import split
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
+# Document formats people keep next to the supported ones: reported (with what to do) instead of skipped silently.
+UNSUPPORTED_DOCUMENTS = {
+    ".doc": "tệp Word cũ (.doc) chưa đọc được: mở bằng Word, lưu lại thành .docx",
+    ".rtf": "tệp .rtf chưa đọc được: mở bằng Word, lưu lại thành .docx",
+    ".odt": "tệp .odt chưa đọc được: lưu lại thành .docx",
+}
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Office files (.doc, .xls)
+_ZIP_MAGIC = b"PK\x03\x04"
+TIMEOUT_REASON = "đọc tệp quá thời gian cho phép ({seconds} giây)"
+CRASH_REASON = "trình đọc tệp bị dừng đột ngột (tệp có thể bị hỏng)"
+MEMORY_REASON = "không đủ bộ nhớ để đọc tệp"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits for reading untrusted files."""
+    """Safety limits for reading untrusted files. parse_timeout: seconds one file may take to read; files are
+    then read in separate worker processes that are killed at the limit (0: read in this process, no limit)."""
 
     max_bytes: int = 50 * 1024 * 1024
     max_pdf_pages: int = 500
     max_unzipped_bytes: int = 200 * 1024 * 1024
+    parse_timeout: float = 120.0
 
 
 class DocumentError(Exception):
@@ -56,24 +84,101 @@ class Document:
 
 
 def doc_id(path: Path, root: Path) -> str:
+    """The id of the document at path: relative path without extension, forward slashes, Unicode NFC (a folder
+    copied from a Mac has decomposed names)."""
     rel = path.relative_to(root).with_suffix("")
-    return rel.as_posix()
+    return unicodedata.normalize("NFC", rel.as_posix())
+
+
+_BINARY_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
+# Tone marks and the marks of ă â ê ô ơ ư: what a Vietnamese letter may carry once decomposed.
+_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters (other than whitespace) in more than 1 % of the text: not a text file."""
+    sample = text[:65536]
+    controls = sum(1 for c in sample if (c < " " and c not in _BINARY_WHITESPACE) or "\x7f" <= c <= "\x9f")
+    return controls > max(2, len(sample) // 100)
+
+
+def _foreign_share(text: str) -> float:
+    """Of the Latin-script non-ASCII characters, the share that Vietnamese text does not use: letters outside
+    the Vietnamese alphabet (ä, ø, ñ…), Latin-1 symbols (¸ µ ¶ ©…) and stray combining marks. High for text
+    in the old 8-bit Vietnamese encodings (TCVN3/ABC, VNI) read as Windows-1258 or Latin-1, which is also
+    what a .docx or PDF typed with .VnTime-style fonts contains. Other scripts do not count."""
+    foreign = total = 0
+    for c in unicodedata.normalize("NFC", text[:200_000]):
+        if c.isascii() or c in "đĐ":
+            total += not c.isascii()
+            continue
+        if c.isalpha():
+            base, *marks = unicodedata.normalize("NFD", c)
+            if base.isascii():
+                total += 1
+                foreign += not all(m in _VIETNAMESE_MARKS for m in marks)
+            elif "\u00c0" <= base <= "\u024f":  # Latin-1 and Latin Extended letters: æ ø ß þ ł…
+                total += 1
+                foreign += 1
+        elif ("\u00a1" <= c <= "\u00bf" and c not in "°§") or unicodedata.category(c) == "Mn":
+            total += 1
+            foreign += 1
+    return foreign / total if total >= 20 else 0.0
+
+
+def _garbled_share(text: str) -> float:
+    """Share of characters that are no text at all: U+FFFD (undecodable), private-use glyph codes, controls."""
+    sample = [c for c in text[:200_000] if not c.isspace()]
+    bad = sum(1 for c in sample if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
+    return bad / len(sample) if len(sample) >= 20 else 0.0
+
+
+LEGACY_FONT_REASON = (
+    "chữ trong tệp dùng bảng mã/phông chữ cũ (TCVN3, VNI, ví dụ .VnTime), chưa đọc được: chuyển sang Unicode "
+    "(ví dụ bằng Unikey) rồi lưu lại"
+)
+GARBLED_REASON = "chữ đọc ra từ tệp bị lỗi (tệp hỏng, hoặc phông chữ không chuyển được thành chữ)"
+
+
+def check_readable(text: str, fonts: bool = True) -> None:
+    """Refuse extracted text that is glyph garbage or (fonts: text from a .docx, PDF or page, where the old
+    .VnTime-style fonts show up) Vietnamese in an old 8-bit encoding. A UTF-8 text file is trusted to be
+    what it says; a document in another language full of non-Vietnamese accents would be refused."""
+    if _garbled_share(text) > 0.1:
+        raise DocumentError(GARBLED_REASON)
+    if fonts and _foreign_share(text) > 0.15:
+        raise DocumentError(LEGACY_FONT_REASON)
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Not UTF-8: Windows-1258 (the Vietnamese Windows code page) if the result reads as Vietnamese."""
+    try:
+        text = data.decode("cp1258")
+    except UnicodeDecodeError as exc:
+        raise DocumentError("không đọc được bảng mã của tệp (cần lưu lại bằng Unicode UTF-8)") from exc
+    if not _looks_binary(text) and _foreign_share(text) > 0.15:
+        raise DocumentError(LEGACY_FONT_REASON)
+    return text
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes of a text file -> str. UTF-8 (with or without BOM) or UTF-16 with BOM; else refuse."""
+    """Bytes of a text file -> str. UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1258; binary
+    data and text in the old Vietnamese 8-bit encodings (TCVN3/ABC, VNI) are refused with a clear reason."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DocumentError("tệp UTF-16 bị hỏng (không đọc được bảng mã)") from exc
+    elif b"\x00" in data[:4096]:
         raise DocumentError("tệp nhị phân, không phải văn bản")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1258")
-    except UnicodeDecodeError as exc:
-        raise DocumentError("không đọc được bảng mã của tệp (cần UTF-8)") from exc
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _decode_legacy(data)
+    if _looks_binary(text):
+        raise DocumentError("tệp nhị phân, không phải văn bản")
+    return text
 
 
 def split_front_matter(text: str) -> tuple[dict, str, list[str]]:
@@ -86,19 +191,28 @@ def split_front_matter(text: str) -> tuple[dict, str, list[str]]:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (dòng {line + 2})" if line is not None else ""
         return {}, text[m.end():], [f"phần thông tin đầu tệp (YAML) bị lỗi{where}, đã bỏ qua"]
+    except RecursionError:  # absurdly deep nesting
+        return {}, text[m.end():], ["phần thông tin đầu tệp (YAML) lồng quá sâu, đã bỏ qua"]
     if not isinstance(meta, dict):
         return {}, text[m.end():], ["phần thông tin đầu tệp (YAML) không phải dạng khóa: giá trị, đã bỏ qua"]
     return meta, text[m.end():], []
 
 
 def read_docx(data: bytes, limits: Limits) -> str:
+    if data.startswith(_OLE_MAGIC):
+        raise DocumentError("tệp Word cũ (.doc) mang đuôi .docx: mở bằng Word, lưu lại thành .docx")
+    if data.startswith(b"%PDF"):
+        raise DocumentError("tệp PDF mang đuôi .docx: đổi đuôi thành .pdf")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            # Declared sizes: zipfile never inflates an entry past its declared size, so this bounds the work.
             total = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise DocumentError("tệp .docx bị hỏng (không phải tệp Word hợp lệ)") from exc
     if total > limits.max_unzipped_bytes:
-        raise DocumentError(f"tệp .docx giải nén quá lớn ({total // 2**20} MB)")
+        raise DocumentError(
+            f"tệp .docx giải nén quá lớn ({total // 2**20} MB, giới hạn {limits.max_unzipped_bytes // 2**20} MB)"
+        )
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -124,13 +238,20 @@ def read_docx(data: bytes, limits: Limits) -> str:
 
 
 def read_pdf(data: bytes, limits: Limits) -> str:
+    if b"%PDF" not in data[:1024]:
+        raise DocumentError("tệp PDF bị hỏng (không có phần đầu %PDF, không phải tệp PDF)")
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            reader.decrypt("")
+            try:
+                opened = reader.decrypt("")
+            except Exception:  # an unknown encryption method
+                opened = 0
+            if not opened:
+                raise DocumentError("tệp PDF có mật khẩu, chưa đọc được: gỡ mật khẩu rồi gửi lại")
         pages = reader.pages
         if len(pages) > limits.max_pdf_pages:
             raise DocumentError(f"tệp PDF có {len(pages)} trang, vượt giới hạn {limits.max_pdf_pages} trang")
@@ -146,10 +267,35 @@ def read_pdf(data: bytes, limits: Limits) -> str:
     return text
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{1,40})""", re.IGNORECASE)
+
+
+def decode_html(data: bytes) -> str:
+    """A saved web page -> str: a BOM, else the charset its <meta> declares, else UTF-8, else Windows-1258."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return decode_text(data)
+    if b"\x00" in data[:4096]:
+        raise DocumentError("tệp nhị phân, không phải trang web")
+    m = _META_CHARSET.search(data[:8192])
+    if m:
+        declared = m.group(1).decode("ascii").lower()
+        if declared not in ("utf-8", "utf8"):
+            with contextlib.suppress(LookupError, UnicodeDecodeError):
+                return data.decode(declared)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return decode_text(data)
+    except DocumentError:
+        return data.decode("utf-8", errors="replace")
+
+
 def read_html(data: bytes) -> tuple[str, dict]:
     import trafilatura
 
-    html = data.decode("utf-8", errors="replace")
+    html = decode_html(data)
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
     if not text or not text.strip():
         raise DocumentError("trang web không có nội dung chính đọc được")
@@ -165,29 +311,50 @@ def read_html(data: bytes) -> tuple[str, dict]:
     return text, meta
 
 
-def _clean_meta(raw: dict) -> dict:
+_SCALARS = (str, int, float, dt.date)
+MAX_META_CHARS = 1000
+
+
+def _scalar(value) -> str | None:
+    """A front-matter value as text, or None. Only scalars: a nested list or mapping (e.g. a YAML alias bomb,
+    whose str() would be astronomically long) is ignored."""
+    if isinstance(value, bool) or not isinstance(value, _SCALARS):
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return normalize(text.strip()[:MAX_META_CHARS]) or None
+
+
+def _clean_meta(raw: dict) -> tuple[dict, list[str]]:
     meta: dict = {}
-    for key in ("title", "number", "type", "issuer", "source", "visibility"):
+    ignored = []
+    for key in ("title", "number", "type", "issuer", "source", "visibility", "issued"):
         value = raw.get(key)
-        if value is not None and str(value).strip():
-            meta[key] = normalize(str(value).strip())
-    issued = raw.get("issued")
-    if isinstance(issued, dt.date):
-        meta["issued"] = issued.isoformat()
-    elif issued:
-        meta["issued"] = str(issued).strip()
+        if value is None:
+            continue
+        text = _scalar(value)
+        if text:
+            meta[key] = text
+        elif not isinstance(value, (str, bool)):
+            ignored.append(key)
     for key in ("aliases", "audience"):
         value = raw.get(key)
-        if isinstance(value, str):
+        if value is None:
+            continue
+        if isinstance(value, _SCALARS):
             value = [value]
         if isinstance(value, list):
-            meta[key] = [normalize(str(v)) for v in value if str(v).strip()]
-    return meta
+            meta[key] = [t for t in map(_scalar, value[:100]) if t]
+        else:
+            ignored.append(key)
+    warnings = [f"phần thông tin đầu tệp: giá trị của '{k}' không hợp lệ, đã bỏ qua" for k in ignored]
+    return meta, warnings
 
 
 def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> Document:
     """Bytes of one file -> Document. Raises DocumentError with a short Vietnamese reason."""
     suffix = suffix.lower()
+    if suffix in UNSUPPORTED_DOCUMENTS:
+        raise DocumentError(UNSUPPORTED_DOCUMENTS[suffix])
     if suffix not in SUPPORTED:
         raise DocumentError(f"định dạng {suffix or '(không có đuôi)'} chưa được hỗ trợ")
     if len(data) == 0:
@@ -198,7 +365,8 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
     given: dict = {}
     if suffix in (".md", ".markdown", ".txt"):
         raw, text, warnings = split_front_matter(decode_text(data))
-        given = _clean_meta(raw)
+        given, more = _clean_meta(raw)
+        warnings += more
         text = metadata.strip_chrome(text)
     elif suffix in (".html", ".htm"):
         text, given = read_html(data)
@@ -206,6 +374,7 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         text = read_docx(data, limits)
     else:
         text = read_pdf(data, limits)
+    check_readable(text, fonts=suffix not in (".md", ".markdown", ".txt"))
     text = normalize(text).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DocumentError("tệp không có nội dung chữ")
@@ -243,13 +412,14 @@ def load(path: Path, root: Path, limits: Limits = Limits()) -> Document:
     return doc
 
 
-def scan(root: Path) -> Iterator[Path]:
-    """Files under root that look like documents, in a stable order (hidden files and folders skipped)."""
+def scan(root: Path, suffixes: Sequence[str] = SUPPORTED) -> Iterator[Path]:
+    """Files under root with one of these suffixes, in a stable order (hidden files and folders, symbolic
+    links skipped)."""
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and not path.is_symlink() and path.suffix.lower() in SUPPORTED:
+        if path.suffix.lower() in suffixes and not path.is_symlink() and path.is_file():
             yield path
 
 
@@ -259,3 +429,287 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# -- what the index needs from a file ------------------------------------------------------------------------
+def index_terms(doc: Document, heading: str, text: str) -> list[str]:
+    """What BM25 sees for one passage: its text, its heading path (the innermost heading twice), and the
+    document's title, number and aliases, so that headings and the document's identity outweigh body text."""
+    identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
+    innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
+    return terms(text) + terms(heading) + terms(innermost) + terms(identity)
+
+
+@dataclass
+class Prepared:
+    """A document read and analysed (in a reader worker): its metadata (text dropped: the passages carry it)
+    and, per passage, (position, heading, text, term counts in first-occurrence order)."""
+
+    doc: Document
+    passages: list[tuple[int, str, str, dict[str, int]]]
+
+
+def prepare(path: str, root: str, limits: Limits) -> Prepared:
+    """All the CPU work for one file, done where the time limit applies: read, split into passages, analyse."""
+    doc = load(Path(path), Path(root), limits)
+    passages = [
+        (p.position, p.heading, p.text, dict(Counter(index_terms(doc, p.heading, p.text)))) for p in split(doc.text)
+    ]
+    doc.text = ""
+    return Prepared(doc, passages)
+
+
+# -- reading in worker processes ------------------------------------------------------------------------------
+# A hostile or pathological file (a PDF whose page takes minutes to extract, a text whose metadata inference
+# goes quadratic) must not hang a build. With Limits.parse_timeout > 0, files are read by worker processes
+# (fresh interpreters: safe to start from any thread, nothing inherited); a job running past the limit has its
+# worker killed and its file reported. Idle workers are kept for the next build and exit by themselves when idle
+# for IDLE_EXIT_SECONDS or when the parent goes away: on Linux the kernel kills them with it (parent-death
+# signal); elsewhere an idle worker sees its socket close, and a busy one stops itself at twice the limit
+# (SIGALRM, default action). A killed build leaves no orphan.
+
+IDLE_EXIT_SECONDS = 300.0
+WORKER_START_SECONDS = 60.0
+MAX_IDLE_WORKERS = 2
+DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+def _outcome(fn: Callable, args: tuple) -> tuple[str, object]:
+    try:
+        return "ok", fn(*args)
+    except DocumentError as exc:
+        return "error", str(exc)
+    except MemoryError:
+        return "error", MEMORY_REASON
+    except RecursionError:
+        return "error", "tệp có cấu trúc lồng quá sâu, không đọc được"
+    except Exception as exc:  # a parser bug must not stop the other files
+        return "error", f"lỗi khi đọc tệp ({type(exc).__name__})"
+
+
+def _worker_main(conn, preload: tuple[str, ...]) -> None:
+    """A worker process: jobs (id, fn, args, timeout) in, (id, 'ok' | 'error', value) out."""
+    import importlib
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's business
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the watchdog's alarm ends the process
+    logging.getLogger().addHandler(logging.NullHandler())  # parser libraries' chatter about broken files
+    logging.getLogger().setLevel(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    for module in preload:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    try:
+        conn.send(("ready", os.getpid()))
+        while conn.poll(IDLE_EXIT_SECONDS):
+            job = conn.recv()
+            if job is None:
+                return
+            job_id, fn, args, timeout = job
+            if timeout:
+                signal.setitimer(signal.ITIMER_REAL, 2 * timeout + 5)
+            try:
+                kind, value = _outcome(fn, args)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            try:
+                conn.send((job_id, kind, value))
+            except (TypeError, ValueError, AttributeError) as exc:  # pickle failed
+                conn.send((job_id, "error", f"lỗi khi đọc tệp ({type(exc).__name__})"))
+    except (EOFError, OSError):  # the parent is gone
+        return
+
+
+class _Worker:
+    """One reader process (a fresh interpreter, started with subprocess rather than multiprocessing so that
+    the parent's __main__ is never re-imported), talking over a socket pair. start in __init__ returns at
+    once; ready() waits for the worker to have started (imports done)."""
+
+    def __init__(self, preload: tuple[str, ...]):
+        parent, child = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_CODE, str(child.fileno()), str(os.getpid()), *preload],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self.conn = multiprocessing.connection.Connection(parent.detach())
+        self.preload = preload
+        self.pid = self.process.pid
+        self.started = False
+
+    def ready(self) -> bool:
+        if not self.started:
+            try:
+                self.started = self.conn.poll(WORKER_START_SECONDS) and self.conn.recv()[0] == "ready"
+            except (EOFError, OSError):
+                self.started = False
+            if not self.started:
+                log.warning("reader process %s did not start", self.pid)
+                self.kill()
+        return self.started
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and not self.conn.closed
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.process.wait(5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_WORKER_CODE = (
+    "import sys; from indexer.documents import _worker_entry; _worker_entry(int(sys.argv[1]), int(sys.argv[2]), "
+    "sys.argv[3:])"
+)
+
+
+def _worker_entry(fd: int, parent: int, preload: list[str]) -> None:
+    """The worker process's entry point: die with the parent (Linux: parent-death signal), then serve."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before that took effect
+        return
+    _worker_main(multiprocessing.connection.Connection(fd), tuple(preload))
+
+
+_idle: list[_Worker] = []
+_idle_lock = threading.Lock()
+
+
+def _get_workers(n: int, preload: tuple[str, ...]) -> list[_Worker]:
+    """Up to n started workers: idle ones first, new ones started side by side. Fewer (maybe none) if
+    processes cannot be started."""
+    found: list[_Worker] = []
+    with _idle_lock:
+        while _idle and len(found) < n:
+            worker = _idle.pop()
+            if worker.alive() and worker.preload == preload:
+                found.append(worker)
+            else:
+                worker.kill()
+    fresh = []
+    try:
+        for _ in range(n - len(found)):
+            fresh.append(_Worker(preload))
+    except OSError as exc:
+        log.warning("could not start a reader process: %s", exc)
+    return found + [w for w in fresh if w.ready()]
+
+
+def _put_worker(worker: _Worker) -> None:
+    with _idle_lock:
+        if worker.alive() and len(_idle) < MAX_IDLE_WORKERS:
+            _idle.append(worker)
+            return
+    worker.kill()
+
+
+def worker_pids() -> list[int]:
+    """Process ids of the idle reader workers (diagnostics, tests)."""
+    with _idle_lock:
+        return [w.pid for w in _idle if w.alive()]
+
+
+def run_isolated(
+    fn: Callable, jobs: Sequence[tuple], *, timeout: float, workers: int = DEFAULT_WORKERS
+) -> Iterator[tuple[int, object]]:
+    """fn(*args) for each job, in worker processes, at most `timeout` seconds each: yields (job index, result)
+    in job order, where a failed job's result is a DocumentError with the reason. fn must be a module-level
+    function (it is sent to the workers by name). timeout <= 0: everything runs here, without a limit.
+    Close the generator (contextlib.closing) when not consuming it to the end: that frees the workers."""
+    if not jobs:
+        return
+    if timeout <= 0:
+        for i, args in enumerate(jobs):
+            kind, value = _outcome(fn, args)
+            yield i, value if kind == "ok" else DocumentError(value)
+        return
+    preload = (fn.__module__,)
+    window = 2 * max(1, workers)  # results read ahead of the consumer (bounds memory)
+    idle = _get_workers(min(workers, len(jobs)), preload)
+    if not idle:
+        log.warning("reading files in this process, without a time limit")
+    busy: dict[_Worker, tuple[int, float]] = {}
+    done: dict[int, object] = {}
+    again: list[int] = []  # jobs whose worker died under them: tried once more (it may have died of something else)
+    tried: set[int] = set()
+    next_job = next_out = 0
+    try:
+        while next_out < len(jobs):
+            while again or (next_job < len(jobs) and next_job < next_out + window):
+                job = again[0] if again else next_job
+                if not idle and not busy:  # no worker could be (re)started: read here, without a time limit
+                    kind, value = _outcome(fn, jobs[job])
+                    done[job] = value if kind == "ok" else DocumentError(value)
+                elif not idle:
+                    break
+                else:
+                    worker = idle.pop()
+                    try:
+                        worker.conn.send((job, fn, jobs[job], timeout))
+                    except (OSError, EOFError, ValueError):  # it died while idle: replace it
+                        worker.kill()
+                        idle.extend(_get_workers(1, preload))
+                        continue
+                    busy[worker] = (job, time.monotonic() + timeout)
+                if again:
+                    again.pop(0)
+                else:
+                    next_job += 1
+            if next_out in done:
+                yield next_out, done.pop(next_out)
+                next_out += 1
+                continue
+            if not busy:  # cannot happen (see above); never spin
+                raise RuntimeError("run_isolated: nothing in progress")
+            wait = max(0.0, min(deadline for _, deadline in busy.values()) - time.monotonic())
+            ready = set(multiprocessing.connection.wait([w.conn for w in busy], timeout=wait))
+            for worker in list(busy):
+                job, deadline = busy[worker]
+                if worker.conn in ready:
+                    del busy[worker]
+                    try:
+                        _, kind, value = worker.conn.recv()
+                    except (EOFError, OSError, ValueError):  # crashed (segfault, killed by the OOM killer)
+                        worker.kill()
+                        log.warning("reader process %s died reading job %s", worker.pid, job)
+                        if job in tried:
+                            done[job] = DocumentError(CRASH_REASON)
+                        else:
+                            tried.add(job)
+                            again.append(job)
+                        idle.extend(_get_workers(1, preload))
+                        continue
+                    done[job] = value if kind == "ok" else DocumentError(value)
+                    idle.append(worker)
+                elif time.monotonic() >= deadline:
+                    del busy[worker]
+                    worker.kill()
+                    log.warning("reader process %s killed after %s s", worker.pid, timeout)
+                    done[job] = DocumentError(TIMEOUT_REASON.format(seconds=_seconds(timeout)))
+                    idle.extend(_get_workers(1, preload))
+    finally:
+        for worker in busy:
+            worker.kill()
+        for worker in idle:
+            _put_worker(worker)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}".replace(".", ",")

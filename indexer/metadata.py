@@ -104,9 +104,10 @@ _LETTERHEAD = re.compile(
 def infer_title(lines: list[str], body: str) -> str | None:
     """A document-type line ("KẾ HOẠCH") with the summary line after it; else the first short line near the
     top, past the letterhead, whose words recur in the text that follows."""
+    type_words = {fold(w): w for w in TYPE_WORDS}
     for i, line in enumerate(lines[:15]):
         text = line.strip().strip("#").strip()
-        kind = next((w for w in TYPE_WORDS if fold(text) == fold(w)), None)
+        kind = type_words.get(fold(text)) if len(text) <= 40 else None
         if kind and i + 1 < len(lines) and len(lines[i + 1].strip()) <= 300:
             summary = lines[i + 1].strip()
             return f"{kind} {summary[0].lower() + summary[1:]}" if summary else kind

@@ -177,6 +177,8 @@ class Searcher:
         for term in dict.fromkeys(q.terms):
             if "_" in term or not term.isalpha() or len(term) < 2 or term in q.expansions or self._df(term):
                 continue
+            if len(term) > MAX_TYPO_LEN:
+                continue
             candidates = [(self._df(v), v) for v in _edits1(term)]
             best = max((c for c in candidates if c[0]), default=None)
             if best:
@@ -313,6 +315,9 @@ class Searcher:
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+MAX_TYPO_LEN = 12  # a Vietnamese syllable is at most 7 letters; longer tokens are numbers or junk
 
 
 def _edits1(word: str) -> set[str]:

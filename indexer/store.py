@@ -4,7 +4,13 @@ Tables: documents (metadata + file hash), passages (text, heading, and the passa
 blobs: the postings stored per passage), arrays (the corpus-level BM25 arrays derived from those blobs).
 A build copies the current index to a temporary file beside it, applies only what changed (added, changed,
 removed files are re-read; unchanged files are only hashed), recomputes the corpus statistics from the stored
-per-passage postings, and atomically replaces the old file. Readers never see a half-built index.
+per-passage postings, and atomically replaces the old file. Readers never see a half-built index, and a build
+that changed nothing (say, only unreadable files were added) leaves the file alone.
+
+Files are read, split and analysed by reader worker processes (documents.run_isolated) under a time limit
+per file, while this process writes what they return. Every unreadable file is reported in BuildReport.errors
+and logged. Passage ids are never reused, even across full rebuilds, so that a button under an old answer can
+only find its own passage or nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -24,13 +31,12 @@ import numpy as np
 import sqlite_utils
 
 from . import documents as docs_mod
-from .analysis import terms
-from .documents import Document, DocumentError, Limits
+from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
 from .engine import BM25Index, ForwardIndex, Vocabulary
-from .passages import split
 
 SCHEMA_VERSION = 1
 Progress = Callable[[int, int, str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,14 +54,6 @@ class BuildReport:
     @property
     def modified(self) -> bool:
         return bool(self.added or self.changed or self.removed)
-
-
-def index_terms(doc: Document, heading: str, text: str) -> list[str]:
-    """What BM25 sees for one passage: its text, its heading path (the innermost heading twice), and the
-    document's title, number and aliases, so that headings and the document's identity outweigh body text."""
-    identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
-    innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
-    return terms(text) + terms(heading) + terms(innermost) + terms(identity)
 
 
 @contextlib.contextmanager
@@ -108,14 +106,29 @@ def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
     return Vocabulary(row[0].decode("utf-8").split("\n"))
 
 
-def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, doc: Document) -> int:
-    parts = split(doc.text)
+def _encode(vocab: Vocabulary, counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Vocabulary.encode for counted terms (same ids: new terms are added in first-occurrence order)."""
+    pairs = sorted((vocab.add(t), c) for t, c in counts.items())
+    return (np.fromiter((p[0] for p in pairs), np.int32, len(pairs)),
+            np.fromiter((p[1] for p in pairs), np.int32, len(pairs)))
+
+
+def _next_passage_id(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'next_passage_id'").fetchone()
+    top = db.execute("SELECT max(id) FROM passages").fetchone()[0] or 0
+    return max(int(row[0]) if row else 1, top + 1)
+
+
+def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int) -> int:
+    """Insert a document's passages with ids from first_id on (passage ids are never reused, so a button
+    under an old answer can never open another passage) and its row; returns the number of passages."""
+    doc, parts = prepared.doc, prepared.passages
     rows = []
-    for p in parts:
-        ids, counts = vocab.encode(index_terms(doc, p.heading, p.text))
+    for i, (position, heading, text, counts) in enumerate(parts):
+        ids, tfs = _encode(vocab, counts)
         rows.append({
-            "doc_id": doc.id, "position": p.position, "heading": p.heading, "text": p.text,
-            "term_ids": ids.tobytes(), "tfs": counts.astype(np.int32).tobytes(),
+            "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
+            "term_ids": ids.tobytes(), "tfs": tfs.astype(np.int32).tobytes(),
         })
     db["passages"].insert_all(rows, batch_size=500)
     db["documents"].insert({
@@ -180,6 +193,38 @@ def _existing_hashes(db_path: Path) -> dict[str, tuple[str, str]]:
         return {}
 
 
+def _passage_id_floor(db_path: Path) -> int:
+    """The first passage id the current index has not used (so a full rebuild does not reuse ids)."""
+    if not db_path.exists():
+        return 1
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            return _next_passage_id(sqlite_utils.Database(conn))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 1
+
+
+def _id_owners(files: list[Path], knowledge: Path, old: dict[str, tuple[str, str]]) -> dict[str, Path]:
+    """doc id -> the file that has it. Two files with one id ("ke-hoach.md" and "ke-hoach.pdf"): the one the
+    index already has keeps it, else the first in name order."""
+    owner: dict[str, Path] = {}
+    for path in files:
+        if path.suffix.lower() in docs_mod.UNSUPPORTED_DOCUMENTS:
+            continue
+        doc_id = docs_mod.doc_id(path, knowledge)
+        if doc_id not in owner or old.get(doc_id, ("",))[0] == path.relative_to(knowledge).as_posix():
+            owner[doc_id] = path
+    return owner
+
+
+def _problem(report: BuildReport, rel: str, reason: str) -> None:
+    report.errors.append((rel, reason))
+    log.warning("not indexed: %s: %s", rel, reason, extra={"path": rel, "reason": reason})
+
+
 def build(
     knowledge: Path,
     db_path: Path,
@@ -197,14 +242,25 @@ def build(
     report = BuildReport()
     with _lock(db_path):
         _clean_stale_temps(db_path)
-        existing = {} if force else _existing_hashes(db_path)
-        files = list(docs_mod.scan(knowledge))
+        old = _existing_hashes(db_path)
+        existing = {} if force else old
+        files = list(docs_mod.scan(knowledge, docs_mod.SUPPORTED + tuple(docs_mod.UNSUPPORTED_DOCUMENTS)))
         current: dict[str, tuple[Path, str]] = {}
+        owner = _id_owners(files, knowledge, old)
         for path in files:
+            rel = path.relative_to(knowledge).as_posix()
+            if path.suffix.lower() in docs_mod.UNSUPPORTED_DOCUMENTS:
+                _problem(report, rel, docs_mod.UNSUPPORTED_DOCUMENTS[path.suffix.lower()])
+                continue
+            doc_id = docs_mod.doc_id(path, knowledge)
+            if owner[doc_id] != path:
+                other = owner[doc_id].relative_to(knowledge).as_posix()
+                _problem(report, rel, f"trùng mã văn bản {doc_id} với tệp {other} (cùng tên, khác đuôi): đổi tên tệp")
+                continue
             try:
-                current[docs_mod.doc_id(path, knowledge)] = (path, docs_mod.file_hash(path))
+                current[doc_id] = (path, docs_mod.file_hash(path))
             except OSError as exc:
-                report.errors.append((path.relative_to(knowledge).as_posix(), f"không đọc được tệp ({exc})"))
+                _problem(report, rel, f"không đọc được tệp ({exc.strerror or exc})")
         to_read = [d for d, (_, h) in current.items() if d not in existing or existing[d][1] != h]
         removed = [d for d in existing if d not in current]
         report.unchanged = len(current) - len(to_read)
@@ -214,14 +270,16 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
         tmp = _temp_path(db_path)
+        first_id = _passage_id_floor(db_path)
         if db_path.exists() and existing:
             shutil.copyfile(db_path, tmp)
         elif tmp.exists():
             tmp.unlink()
         try:
-            report = _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits)
-            os.replace(tmp, db_path)
-            _fsync_dir(db_path.parent)
+            report = _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id)
+            if report.modified or not existing:  # else (only unreadable files) the index stays as it is
+                os.replace(tmp, db_path)
+                _fsync_dir(db_path.parent)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -229,14 +287,19 @@ def build(
     return report
 
 
-def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits) -> BuildReport:
+def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id) -> BuildReport:
     db = sqlite_utils.Database(tmp)
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     _init_schema(db)
     vocab = _load_vocabulary(db)
+    next_id = max(first_id, _next_passage_id(db))
     seen_hashes = {h: d for d, (_, h) in existing.items() if d not in to_read and d not in removed}
-    with db.conn:
+    # Files with the content of an unchanged document are not even read.
+    reading = [d for d in to_read if current[d][1] not in seen_hashes]
+    jobs = [(str(current[d][0]), str(knowledge), limits) for d in reading]
+    results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout)
+    with db.conn, contextlib.closing(results):
         for doc_id in removed:
             _delete_document(db, doc_id)
             report.removed.append(doc_id)
@@ -245,23 +308,22 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             rel = path.relative_to(knowledge).as_posix()
             if progress:
                 progress(done, len(to_read), rel)
+            prepared = next(results)[1] if doc_id in reading else None
             if digest in seen_hashes:
-                report.errors.append((rel, f"trùng nội dung với văn bản đã có: {seen_hashes[digest]}"))
+                _problem(report, rel, f"trùng nội dung với văn bản đã có: {seen_hashes[digest]}")
                 continue
-            try:
-                doc = docs_mod.load(path, knowledge, limits)
-            except DocumentError as exc:
-                report.errors.append((rel, str(exc)))
-                continue
-            except Exception as exc:  # a parser bug must not stop the other files
-                report.errors.append((rel, f"lỗi khi đọc tệp ({type(exc).__name__})"))
+            if isinstance(prepared, DocumentError):
+                _problem(report, rel, str(prepared))
                 continue
             seen_hashes[digest] = doc_id
             if doc_id in existing:  # replaced only once the new version has been read
                 _delete_document(db, doc_id)
-            _write_document(db, vocab, doc)
-            report.warnings.extend((rel, w) for w in doc.warnings)
+            next_id += _write_document(db, vocab, prepared, next_id)
+            for warning in prepared.doc.warnings:
+                report.warnings.append((rel, warning))
+                log.info("warning: %s: %s", rel, warning, extra={"path": rel, "reason": warning})
             (report.changed if doc_id in existing else report.added).append(doc_id)
+        db["meta"].upsert({"key": "next_passage_id", "value": str(next_id)}, pk="key")
         report.passages = _write_statistics(db, vocab)
     report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     db.conn.commit()

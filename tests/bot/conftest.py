@@ -135,6 +135,9 @@ def conv(config, querylog) -> Conversation:
 # -- end to end
 @pytest.fixture
 async def telegram():
+    """The fake Bot API server. At the end, nothing the bot sent may have been refused as Telegram would
+    refuse it (tests that provoke refusals on purpose clear `rejected`)."""
     server = await FakeTelegram().start()
     yield server
     await server.stop()
+    assert not server.rejected, server.rejected

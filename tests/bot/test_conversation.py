@@ -223,14 +223,17 @@ async def test_about_and_help(conv):
 
 
 async def test_feedback_is_recorded(conv, querylog):
-    reply = await conv.handle_message(private("trách nhiệm người đứng đầu"))
+    reply = await conv.handle_message(group("/hoi trách nhiệm người đứng đầu"))
     like = next(b for b in buttons_of(reply) if b.text == M.BUTTON_LIKE)
     dislike = next(b for b in buttons_of(reply) if b.text == M.BUTTON_DISLIKE)
-    assert (await conv.handle_button(private(""), like.data)).notice == M.NOTICE_THANKS
-    await conv.handle_button(private("", user=7), dislike.data)
-    await conv.handle_button(private("", user=7), like.data)  # changed their mind
+    assert (await conv.handle_button(group(""), like.data)).notice == M.NOTICE_THANKS
+    await conv.handle_button(group("", user=7), dislike.data)  # another member of the group
+    await conv.handle_button(group("", user=7), like.data)  # changed their mind
     assert querylog.feedback_totals() == (2, 0)
     assert (await conv.handle_button(private(""), "v:9999:+")).notice == M.NOTICE_STALE
+    # a forged press from another chat counts for nothing
+    assert (await conv.handle_button(private("", user=8), dislike.data)).notice == M.NOTICE_STALE
+    assert querylog.feedback_totals() == (2, 0)
 
 
 @pytest.mark.parametrize(
@@ -467,17 +470,16 @@ async def test_upload_checks_type_size_and_failures(conv, config):
     admin = private("", ADMIN)
     before = sorted(p.name for p in config.knowledge.rglob("*"))
     exe = await conv.handle_upload(admin, "virus.exe", 10, await fetch_bytes(b"MZ"))
-    assert "<code>.exe</code>" in exe.text_html and ".docx" in exe.text_html
+    assert exe.text_html.startswith("❌ Không nhận tệp <code>virus.exe</code>: định dạng .exe chưa được hỗ trợ")
+    assert ".docx" in exe.text_html
     big = await conv.handle_upload(admin, "to.pdf", 21 * 1024 * 1024, await fetch_bytes(b""))
-    assert big.text_html.startswith("Tệp quá lớn (21,0 MB). Giới hạn là 20,0 MB")
-    assert (
-        await conv.handle_upload(admin, "...", 3, await fetch_bytes(b"abc"))
-    ).text_html == M.UPLOAD_BAD_NAME_HTML
-    assert (
-        await conv.handle_upload(admin, "rong.md", 0, await fetch_bytes(b""))
-    ).text_html == M.UPLOAD_EMPTY_HTML
+    assert big.text_html == "❌ Không nhận tệp <code>to.pdf</code>: tệp quá lớn (21,0 MB, giới hạn 20,0 MB)."
+    bad_name = await conv.handle_upload(admin, "...", 3, await fetch_bytes(b"abc"))
+    assert bad_name.text_html == M.UPLOAD_REJECTED_HTML.format(name="...", reason=M.UPLOAD_REASON_BAD_NAME)
+    empty = await conv.handle_upload(admin, "rong.md", 0, await fetch_bytes(b""))
+    assert empty.text_html == M.UPLOAD_REJECTED_HTML.format(name="rong.md", reason=M.UPLOAD_REASON_EMPTY)
     broken = await conv.handle_upload(admin, "hong.docx", 20, await fetch_bytes(b"this is not a zip file"))
-    assert broken.text_html.startswith("❌ Không lập chỉ mục được <code>hong.docx</code>")
+    assert broken.text_html.startswith("❌ Không nhận tệp <code>hong.docx</code>")
     assert ".docx bị hỏng" in broken.text_html
     # a failing new version of an existing document leaves the old one in place
     old = (config.knowledge / "ke-hoach-xa.md").read_bytes()
