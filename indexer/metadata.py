@@ -58,9 +58,25 @@ def is_chrome(line: str) -> bool:
     return bool(_CHROME.match(line))
 
 
+# A wiki page's section edit links, glued to the text that follows: "[sửa | sửa mã nguồn]## Tham khảo".
+_EDIT_LINKS = re.compile(r"\[\s*(?:sửa|edit)(?:\s*\|\s*(?:sửa mã nguồn|edit source))?\s*\]", re.IGNORECASE)
+
+
+# Sections of a saved page that only point elsewhere (a wiki's references and links), up to the next heading.
+_POINTER_SECTION = re.compile(r"^#+\s*(?:tham khảo|chú thích|liên kết ngoài|đọc thêm|references|external links)\s*$",
+                              re.IGNORECASE)
+
+
 def strip_chrome(text: str) -> str:
-    """Drop lines of web-page chrome (only whole lines that are nothing but chrome)."""
-    return "\n".join(line for line in text.splitlines() if not is_chrome(line))
+    """Drop lines of web-page chrome (only whole lines that are nothing but chrome), wiki edit links, and
+    reference/link sections under their own markdown heading."""
+    kept, skipping = [], False
+    for line in _EDIT_LINKS.sub("", text).splitlines():
+        if line.lstrip().startswith("#"):
+            skipping = bool(_POINTER_SECTION.match(line.strip()))
+        if not skipping and not is_chrome(line):
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def find_numbers(text: str) -> list[str]:

@@ -34,7 +34,7 @@ from . import documents as docs_mod
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
 from .engine import BM25Index, ForwardIndex, Vocabulary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # bump when analysis or passage splitting changes: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 

@@ -146,3 +146,15 @@ def test_docx_title_skips_letterhead():
     doc = parse(data, ".docx", "kh-45")
     assert doc.title == "Kế hoạch thực hiện Chỉ thị số 33/CT-TTg của Thủ tướng Chính phủ"
     assert (doc.number, doc.type, doc.issued) == ("45/KH-UBND", "Kế hoạch", "2021-11-26")
+
+
+def test_saved_wiki_page_loses_edit_links_and_reference_sections():
+    page = (
+        "# Ban Dân vận\n\n## Lịch sử\n[sửa | sửa mã nguồn]Ban được thành lập để vận động quần chúng.\n\n"
+        "## Tham khảo\n[sửa | sửa mã nguồn]^\"Một bài báo\". Truy cập ngày 3 tháng 2 năm 2025.\n\n"
+        "## Nhiệm vụ\n[sửa]Tham mưu cho cấp ủy về công tác dân vận.\n"
+    )
+    doc = parse(page.encode(), ".md", "wiki")
+    assert "sửa mã nguồn" not in doc.text and "[sửa]" not in doc.text
+    assert "Truy cập" not in doc.text
+    assert "## Nhiệm vụ\nTham mưu cho cấp ủy" in doc.text and "## Lịch sử\nBan được thành lập" in doc.text
