@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import query as query_mod
+from . import rerank as rerank_mod
 from .analysis import fold, folded_words, normalize, terms
 from .engine import BM25Index
 from .store import load_array
@@ -166,6 +167,10 @@ class Searcher:
                     found.append(i)
         return found
 
+    def _idf(self, term: str) -> float:
+        tid = self.vocab.get(term, -1)
+        return float(self.index.idf[tid]) if tid >= 0 else 0.0
+
     def _df(self, term: str) -> int:
         tid = self.vocab.get(term, -1)
         return int(self.index.indptr[tid + 1] - self.index.indptr[tid]) if tid >= 0 else 0
@@ -194,9 +199,12 @@ class Searcher:
             if allowed_docs is not None and self.documents:
                 mask = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
             ids = [self.vocab.get(t, -1) for t in q.terms]
-            order, values = self.index.top(ids, offset + k + CANDIDATES, self.boost(q), mask)
+            need = max(offset + k, rerank_mod.POOL)
+            order, values = self.index.top(ids, need + CANDIDATES, self.boost(q), mask)
             total = len(order)
-            hits = self._collapse(order, values, need=offset + k)
+            hits = self._collapse(order, values, need=need)
+            hits = rerank_mod.rerank(hits[:rerank_mod.POOL], text, [t for t in q.terms if "_" not in t],
+                                     self._idf) + hits[rerank_mod.POOL:]
             hits = self._each_named_document_first(q, hits)
         confident = self._confident(q, hits[0]) if hits else False
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)

@@ -1,0 +1,72 @@
+"""Second-stage ordering of the best BM25 candidates by where and how the question's words occur.
+
+BM25 counts words anywhere in a passage. A passage that answers usually holds the question's words close
+together (in one or two sentences), under a heading that names the topic, and, when the question is typed
+with accents, with the same accents. Each candidate's score becomes
+
+    bm25 / best_bm25 + SENTENCE * sentence_cover + HEADING * heading_cover + ACCENTS * accent_agreement
+
+where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
+the passage's own heading, and accent_agreement is the share of the question's accented content syllables
+found with the same accents. The weights are small, so these only reorder close candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .analysis import folded_words, has_diacritics, raw_tokens, stopwords
+
+POOL = 20  # candidates reordered; later pages keep BM25 order
+SENTENCE = 0.2
+HEADING = 0.1
+ACCENTS = 0.1
+_SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
+_WORD = re.compile(r"\w+")
+
+
+def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
+    return sum(w for t, w in weights.items() if t in words) / total
+
+
+def sentence_cover(text: str, weights: dict[str, float], total: float) -> float:
+    """The largest share of the question's weight found within two consecutive sentences (text is normalized,
+    as passages are when they are indexed)."""
+    sentences = [folded_words(s) for s in _SENTENCE.split(text) if s.strip()] or [[]]
+    return max(_cover(set(a) | set(b), weights, total)
+               for a, b in zip(sentences, sentences[1:] + [[]], strict=True))
+
+
+def accented_words(question: str) -> set[str]:
+    """The question's content syllables typed with accents (empty when it is typed without any)."""
+    if not has_diacritics(question):
+        return set()
+    stop = stopwords()
+    return {w for w in raw_tokens(question) if w.isalpha() and has_diacritics(w) and folded_words(w)[0] not in stop}
+
+
+def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], float]) -> list:
+    """Reorder hits (objects with text, heading, title and score) in place of their BM25 order; scores are
+    rescaled to the BM25 scale so they still decrease down the list."""
+    if len(hits) < 2:
+        return hits
+    weights = {t: max(idf(t), 0.0) for t in dict.fromkeys(unigrams)}
+    total = sum(weights.values())
+    top = max(h.score for h in hits)
+    if total <= 0 or top <= 0:
+        return hits
+    accented = accented_words(question)
+    scored = []
+    for h in hits:
+        value = h.score / top + SENTENCE * sentence_cover(h.text, weights, total)
+        last_heading = h.heading.rsplit("›", 1)[-1] if h.heading else ""
+        value += HEADING * _cover(set(folded_words(last_heading)), weights, total)
+        if accented:
+            present = set(_WORD.findall(" ".join((h.text, h.heading, h.title)).lower()))
+            value += ACCENTS * len(accented & present) / len(accented)
+        scored.append((value, h))
+    scored.sort(key=lambda x: -x[0])
+    for value, h in scored:
+        h.score = value * top
+    return [h for _, h in scored]

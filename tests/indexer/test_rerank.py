@@ -1,0 +1,56 @@
+from dataclasses import dataclass
+
+from indexer.rerank import accented_words, rerank, sentence_cover
+
+
+@dataclass
+class H:
+    text: str
+    heading: str = ""
+    title: str = ""
+    score: float = 10.0
+
+
+IDF = {"ban": 1.0, "thanh": 1.0, "tra": 1.0, "bau": 2.0, "quyen": 2.0, "nghia": 2.0, "vu": 1.0}
+
+
+def idf(t):
+    return IDF.get(t, 0.0)
+
+
+def test_sentence_cover_finds_the_two_sentences_that_hold_the_words():
+    w = {"ban": 1.0, "bau": 1.0}
+    assert sentence_cover("Ban ở đây. Không liên quan. Việc bầu cử.", w, 2.0) == 0.5
+    assert sentence_cover("Không liên quan. Ban ở đây. Việc bầu cử.", w, 2.0) == 1.0
+
+
+def test_words_close_together_beat_the_same_words_scattered():
+    scattered = H("Ban ở đây. Câu một. Câu hai. Câu ba. Thanh tra nhân dân. Câu bốn. Được bầu.")
+    together = H("Câu một. Ban Thanh tra nhân dân được bầu. Câu hai. Câu ba. Câu bốn. Câu năm.")
+    out = rerank([scattered, together], "ban thanh tra do ai bau", ["ban", "thanh", "tra", "bau"], idf)
+    assert out == [together, scattered]
+    assert out[0].score >= out[1].score
+
+
+def test_heading_naming_the_topic_lifts_the_passage():
+    duties = H("1. Tuân thủ pháp luật về dân chủ của công dân.", heading="Chương I › Điều 6. Nghĩa vụ của công dân")
+    rights = H("1. Được công khai thông tin của công dân.", heading="Chương I › Điều 5. Quyền của công dân")
+    out = rerank([duties, rights], "cong dan co quyen gi", ["quyen"], idf)
+    assert out[0] is rights
+
+
+def test_accents_typed_in_the_question_prefer_the_same_accents():
+    other = H("Ban thanh tra bạn")
+    same = H("Ban thanh tra bàn")
+    assert accented_words("Ban thanh tra bàn việc gì?") == {"bàn", "việc"}
+    assert rerank([other, same], "Ban thanh tra bàn việc gì?", ["ban"], idf)[0] is same
+    # Without accents in the question, nothing is preferred: the BM25 order stays.
+    assert accented_words("ban thanh tra ban viec gi") == set()
+    other, same = H("Ban thanh tra bạn"), H("Ban thanh tra bàn")
+    assert rerank([other, same], "ban thanh tra ban viec gi", ["ban"], idf)[0] is other
+
+
+def test_big_bm25_gaps_are_not_overturned():
+    strong = H("Nội dung khác hẳn.", score=30.0)
+    weak = H("Ban Thanh tra được bầu.", heading="Ban Thanh tra", score=10.0)
+    assert rerank([strong, weak], "ban thanh tra bau", ["ban", "thanh", "tra", "bau"], idf)[0] is strong
