@@ -30,7 +30,8 @@ def ensure_index(config: Config, out: TextIO = sys.stderr) -> None:
     from .cli import print_report
 
     print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
-    print_report(build(config.knowledge, config.db, limits=config.limits.document_limits()), out=out)
+    print_report(build(config.knowledge, config.db, limits=config.limits.document_limits(),
+                       visibility=config.visibility), out=out)
 
 
 def read_lines(stdin: TextIO) -> asyncio.Queue:
@@ -114,20 +115,21 @@ class Console:
         await self.conv.wait_idle()
 
 
-async def chat(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+async def chat(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, viewer=None) -> None:
+    """viewer: what the person at the terminal may read (public documents unless --as / --all)."""
     querylog = QueryLog(config.querylog)
     try:
-        conv = Conversation(config, querylog)
+        conv = Conversation(config, querylog, console_viewer=viewer)
         await conv.open()
         await Console(conv, out, color=out.isatty()).run(stdin)
     finally:
         querylog.close()
 
 
-def run(config: Config) -> int:
+def run(config: Config, viewer=None) -> int:
     ensure_index(config)
     try:
-        asyncio.run(chat(config))
+        asyncio.run(chat(config, viewer=viewer))
     except KeyboardInterrupt:
         print(file=sys.stdout)
         return 130
@@ -154,4 +156,8 @@ def main(args) -> int:
     if not Path(config.knowledge).is_dir() and not config.db.exists():
         print(M.CONFIG_ERROR.format(error=M.KNOWLEDGE_MISSING.format(path=config.knowledge)), file=sys.stderr)
         return 2
-    return run(config)
+    from .access import user_viewer
+    from .cli import viewer_of
+
+    as_user = getattr(args, "as_user", None)
+    return run(config, user_viewer(config, as_user) if as_user is not None else viewer_of(args))
