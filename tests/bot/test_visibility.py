@@ -324,3 +324,65 @@ def test_cli_answers_as_the_public_unless_given_as_or_all(world):
     assert "07-ĐA/BDV" in proc.stdout and "restricted" in proc.stdout
     proc = cli("ask", "--db", db, "--as", "5", "--all", question)
     assert proc.returncode == 2  # one or the other
+
+
+# -- uploads --------------------------------------------------------------------------------------------------
+SECRET_UPLOAD = (
+    "---\ntitle: Kế hoạch vận động di dời mộ phần khu Đồi Thông\n---\n\n"
+    "Tổ vận động gặp riêng từng dòng họ có mộ phần ở khu Đồi Thông, thống nhất mức hỗ trợ di dời 9 triệu đồng mỗi mộ.\n"
+)
+SECRET_QUESTION = "di dời mộ phần khu Đồi Thông"
+
+
+async def upload(conv, caption: str, name: str = "di-doi.md", data: str = SECRET_UPLOAD, user: int = ADMIN):
+    async def fetch() -> bytes:
+        return data.encode("utf-8")
+
+    return await conv.handle_upload(private(caption, user), name, len(data.encode()), fetch)
+
+
+async def test_upload_captions_set_the_level_and_rebuilds_keep_it(world):
+    from indexer.visibility import SIDECAR
+
+    async def finders() -> set[int]:
+        out = set()
+        for user in (OUTSIDER, MEMBER, BDV_USER, UBKT_USER):
+            text = (await world.handle_message(private(SECRET_QUESTION, user))).text_html
+            if "9 triệu" in text:
+                out.add(user)
+        return out
+
+    reply = await upload(world, "/hanche bdv")
+    assert reply.text_html.startswith("✅") and "Phạm vi: 🔒 hạn chế, chỉ dành cho: bdv" in reply.text_html
+    assert await finders() == {BDV_USER}
+    assert "di-doi.md" in (world.config.knowledge / SIDECAR).read_text(encoding="utf-8")
+    report = await world.handle_message(private("/reindex full", ADMIN))
+    await report.followup
+    assert await finders() == {BDV_USER}  # the label survives a full rebuild
+    # the same file again with another label: relabelled, not refused as unchanged
+    reply = await upload(world, "/noibo@danvan_test_bot")
+    assert "Phạm vi: 🔒 lưu hành nội bộ" in reply.text_html
+    assert await finders() == {MEMBER, BDV_USER, UBKT_USER}
+    reply = await upload(world, "/congkhai")
+    assert "Phạm vi: công khai" in reply.text_html and await finders() == {OUTSIDER, MEMBER, BDV_USER, UBKT_USER}
+    assert (await upload(world, "")).text_html.startswith("Tệp <code>di-doi.md</code> đã có")  # nothing changes
+    # without a caption a new file gets its own, folder or default level: internal here
+    other = SECRET_UPLOAD.replace("Đồi Thông", "Gò Mả").replace("9 triệu", "7 triệu")
+    reply = await upload(world, "", name="go-ma.md", data=other)
+    assert "Phạm vi: 🔒 lưu hành nội bộ" in reply.text_html
+    # /xoa forgets the label with the document
+    await world.handle_message(private("/xoa di-doi", ADMIN))
+    assert "di-doi.md" not in (world.config.knowledge / SIDECAR).read_text(encoding="utf-8")
+
+
+async def test_upload_caption_mistakes_are_refused(world):
+    for caption, reason in (
+        ("/hanche", M.UPLOAD_REASON_NO_AUDIENCE),
+        ("/hanche bdv, ban-to-chuc",
+         "chưa có nhóm ban-to-chuc trong cấu hình (audiences); các nhóm hiện có: bdv, ubkt"),
+    ):
+        reply = await upload(world, caption)
+        assert reply.text_html.startswith("❌ Không nhận tệp") and esc(reason) in reply.text_html
+    assert not (world.config.knowledge / "di-doi.md").exists()
+    # a non-admin's caption changes nothing either
+    assert (await upload(world, "/congkhai", user=MEMBER)).text_html == M.ADMIN_ONLY_HTML
