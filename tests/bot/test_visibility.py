@@ -386,3 +386,33 @@ async def test_upload_caption_mistakes_are_refused(world):
     assert not (world.config.knowledge / "di-doi.md").exists()
     # a non-admin's caption changes nothing either
     assert (await upload(world, "/congkhai", user=MEMBER)).text_html == M.ADMIN_ONLY_HTML
+
+
+# -- configuration -----------------------------------------------------------------------------------------------
+def test_config_keys_and_their_mistakes(tmp_path):
+    from bot.config import ConfigError, Group, load_config
+    from indexer.visibility import INTERNAL, PUBLIC, Label
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "visibility:\n  default: công khai\n  folders: {noi-bo: internal, 'ban/bdv/': {visibility: restricted, "
+        "audience: BDV}}\nmembers: [5, '6']\naudiences: {BDV: {users: [7], chats: [-100]}, ubkt: [8]}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path, env={})
+    assert config.visibility.default == Label(PUBLIC)
+    assert config.visibility.for_path("noi-bo/x.md") == Label(INTERNAL)
+    assert config.visibility.for_path("ban/bdv/x.md").audience == ("bdv",)
+    assert config.members == Group(users=frozenset({5, 6}))
+    assert config.audiences == {"bdv": Group(frozenset({7}), frozenset({-100})), "ubkt": Group(frozenset({8}))}
+    assert load_config(None, env={}).visibility.default == Label(INTERNAL)  # the safe default
+    for text, key in (
+        ("visibility: {default: mở}\n", "visibility"),
+        ("visibility: public\n", "visibility"),
+        ("audiences: {'Ban Tổ chức!': [1]}\n", "audiences.Ban Tổ chức!"),
+        ("audiences: {bdv: {users: [abc]}}\n", "audiences.bdv.users"),
+        ("members: {chats: x}\n", "members.chats"),
+    ):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match="giá trị của '" + key.replace(".", r"\.")):
+            load_config(path, env={})
