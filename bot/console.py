@@ -22,14 +22,18 @@ CONSOLE_USER = 0
 
 
 def ensure_index(config: Config, out: TextIO = sys.stderr) -> None:
-    """Build the index from the knowledge folder if there is none yet."""
-    if config.db.exists():
-        return
-    from indexer.store import build
+    """Build the index from the knowledge folder if there is none yet; bring it up to date if it was built
+    under other visibility rules than the config's (a tightened rule must not wait for a /reindex)."""
+    from indexer.store import build, is_current
 
     from .cli import print_report
 
-    print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
+    if config.db.exists():
+        if is_current(config.db, config.visibility):
+            return
+        print(M.CONSOLE_RELABELLING, file=out, flush=True)
+    else:
+        print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
     print_report(build(config.knowledge, config.db, limits=config.limits.document_limits(),
                        visibility=config.visibility), out=out)
 

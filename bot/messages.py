@@ -226,6 +226,9 @@ CONSOLE_BUTTONS = "Nút: {buttons}"
 CONSOLE_NO_BUTTON = "Không có nút số {n}."
 CONSOLE_NOTICE = "({notice})"
 CONSOLE_BUILDING = "Chưa có chỉ mục, đang lập chỉ mục từ {knowledge} ..."
+CONSOLE_RELABELLING = (
+    "Chỉ mục được lập theo quy tắc phạm vi xem (visibility) khác cấu hình, hoặc bằng phiên bản cũ: đang cập nhật ..."
+)
 CONFIG_ERROR = "LỖI cấu hình: {error}"
 
 # -- configuration errors

@@ -106,12 +106,16 @@ class Searcher:
             load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
         )
         docs = []
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+        level = "level" if "level" in columns else "NULL"  # an index from before levels: closed until rebuilt
         for row in conn.execute(
             "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
-            "n_passages, indexed_at, path, level FROM documents ORDER BY id"
+            f"n_passages, indexed_at, path, {level} FROM documents ORDER BY id"
         ):
-            docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), row[9], json.loads(row[10] or "[]"),
-                                     row[11], row[12], row[13] or "", RESTRICTED if row[14] is None else row[14]))
+            closed = row[14] is None
+            docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), "restricted" if closed else row[9],
+                                     [] if closed else json.loads(row[10] or "[]"), row[11], row[12], row[13] or "",
+                                     RESTRICTED if closed else row[14]))
         # Visibility per passage: int8 level and int32 audience-set id (the document's, like the passages table).
         audience_sets = sorted({tuple(d.audience) for d in docs if d.level == RESTRICTED})
         set_id = {a: i for i, a in enumerate(audience_sets)}

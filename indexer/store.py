@@ -174,7 +174,7 @@ def _relabel(db: sqlite_utils.Database, rules: vis.Rules, uploads: dict[str, vis
     db["meta"].upsert({"key": "visibility_rules", "value": rules.to_json()}, pk="key")
 
 
-def _stored_rules(db_path: Path) -> vis.Rules | None:
+def stored_rules(db_path: Path) -> vis.Rules | None:
     """The visibility rules the index at db_path was built with (None: no usable index)."""
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -185,6 +185,19 @@ def _stored_rules(db_path: Path) -> vis.Rules | None:
             conn.close()
     except (sqlite3.Error, ValueError):
         return None
+
+
+def is_current(db_path: Path, rules: vis.Rules) -> bool:
+    """Was the index at db_path built by this version (schema) under these visibility rules?"""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(version) and int(version[0]) == SCHEMA_VERSION and stored_rules(db_path) == rules
 
 
 def _labels_stale(db_path: Path, rules: vis.Rules, uploads: dict[str, vis.Label]) -> bool:
@@ -305,7 +318,7 @@ def build(
         _clean_stale_temps(db_path)
         old = _existing_hashes(db_path)
         existing = {} if force else old
-        rules = visibility or (_stored_rules(db_path) if old else None) or vis.Rules()
+        rules = visibility or (stored_rules(db_path) if old else None) or vis.Rules()
         uploads = vis.read_uploads(knowledge)
         files = list(docs_mod.scan(knowledge, docs_mod.SUPPORTED + tuple(docs_mod.UNSUPPORTED_DOCUMENTS)))
         current: dict[str, tuple[Path, str]] = {}

@@ -416,3 +416,32 @@ def test_config_keys_and_their_mistakes(tmp_path):
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ConfigError, match="giá trị của '" + key.replace(".", r"\.")):
             load_config(path, env={})
+
+
+def test_start_brings_the_index_in_line_with_the_config(tmp_path):
+    """A tightened rule takes effect when the bot (or terminal chat) starts, not at the next /reindex; an
+    index built before levels existed is closed until rebuilt."""
+    import io
+    import sqlite3
+    from dataclasses import replace
+
+    from bot.console import ensure_index
+    from indexer.search import Searcher
+    from indexer.visibility import Rules
+
+    config = write_world(tmp_path)
+    err = io.StringIO()
+    ensure_index(config, out=err)
+    assert err.getvalue() == ""  # up to date: nothing done
+    tightened = replace(config, visibility=Rules.from_config({"default": "internal"}))  # van-ban/ not public now
+    ensure_index(tightened, out=err)
+    assert "đang cập nhật" in err.getvalue()
+    assert Searcher(config.db).search("người đứng đầu", viewer=Viewer.public()).hits == []
+    with sqlite3.connect(config.db) as conn:  # as an index from before levels would be
+        conn.execute("ALTER TABLE documents DROP COLUMN level")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    old = Searcher(config.db)
+    assert old.search("người đứng đầu", viewer=Viewer.member({"bdv"})).hits == []
+    assert old.search("người đứng đầu", viewer=Viewer.everything()).hits
+    ensure_index(tightened, out=err)
+    assert Searcher(config.db).search("người đứng đầu", viewer=Viewer.member()).hits
