@@ -105,6 +105,12 @@ class Config:
     audiences: Mapping[str, Group] = field(default_factory=dict)  # name -> who may read its restricted documents
     members: Group = field(default_factory=Group)  # who may read internal documents (besides admins, audiences)
 
+    @property
+    def index_rules(self) -> vis.Rules | None:
+        """The visibility rules builds apply: a config file's; without a file (None), the index keeps the rules
+        it was built with, so that a terminal chat started without the bot's config never relabels its index."""
+        return self.visibility if self.path is not None or self.visibility != vis.Rules() else None
+
     @classmethod
     def for_paths(cls, knowledge: Path, db: Path, **kwargs) -> Config:
         """A config with defaults for everything but the folders (tests, the terminal chat)."""

@@ -24,18 +24,18 @@ CONSOLE_USER = 0
 def ensure_index(config: Config, out: TextIO = sys.stderr) -> None:
     """Build the index from the knowledge folder if there is none yet; bring it up to date if it was built
     under other visibility rules than the config's (a tightened rule must not wait for a /reindex)."""
-    from indexer.store import build, is_current
+    from indexer.store import build, is_current, stored_rules
 
     from .cli import print_report
 
     if config.db.exists():
-        if is_current(config.db, config.visibility):
+        if is_current(config.db, config.index_rules or stored_rules(config.db) or config.visibility):
             return
         print(M.CONSOLE_RELABELLING, file=out, flush=True)
     else:
         print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
     print_report(build(config.knowledge, config.db, limits=config.limits.document_limits(),
-                       visibility=config.visibility), out=out)
+                       visibility=config.index_rules), out=out)
 
 
 def read_lines(stdin: TextIO) -> asyncio.Queue:

@@ -304,7 +304,7 @@ class Conversation:
             self.config.db,
             limits=self.config.limits.document_limits(),
             force=force,
-            visibility=self.config.visibility,
+            visibility=self.config.index_rules,
         )
         await self.open()
         return report

@@ -433,6 +433,8 @@ def test_start_brings_the_index_in_line_with_the_config(tmp_path):
     err = io.StringIO()
     ensure_index(config, out=err)
     assert err.getvalue() == ""  # up to date: nothing done
+    ensure_index(replace(config, path=None, visibility=Rules()), out=err)  # no config file: keeps the index's rules
+    assert err.getvalue() == ""
     tightened = replace(config, visibility=Rules.from_config({"default": "internal"}))  # van-ban/ not public now
     ensure_index(tightened, out=err)
     assert "đang cập nhật" in err.getvalue()
