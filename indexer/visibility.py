@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,7 @@ class Rules:
             raise ValueError("folders cần các cặp thư mục: mức")
         out = []
         for folder, value in folders.items():
-            prefix = str(folder).strip().strip("/")
+            prefix = unicodedata.normalize("NFC", str(folder).strip().strip("/"))
             label = _rule(value, f"folders.{prefix}")
             if prefix and label:
                 out.append((prefix, label))
@@ -118,6 +119,7 @@ class Rules:
     def for_path(self, rel_path: str) -> Label:
         """The folder rule for a file (path relative to the knowledge folder): longest matching prefix."""
         best, best_len = self.default, -1
+        rel_path = unicodedata.normalize("NFC", rel_path)  # a folder copied from a Mac has decomposed names
         for prefix, label in self.folders:
             if (rel_path == prefix or rel_path.startswith(prefix + "/")) and len(prefix) > best_len:
                 best, best_len = label, len(prefix)
@@ -154,7 +156,8 @@ def _as_list(value: object) -> list:
 def resolve(rel_path: str, own: Label | None, rules: Rules, uploads: Mapping[str, Label]) -> Label:
     """The effective label of the file at rel_path: upload label, else its own (front matter), else the
     folder rule, else the default."""
-    return uploads.get(rel_path) or own or rules.for_path(rel_path)
+    return uploads.get(rel_path) or uploads.get(unicodedata.normalize("NFC", rel_path)) or own or rules.for_path(
+        rel_path)
 
 
 # -- upload labels: knowledge/.visibility.yaml {file: {visibility: ..., audience: [...]}} ----------------------
