@@ -131,6 +131,8 @@ def format_hits(result) -> str:
 
 
 def cmd_ask(args) -> int:
+    from indexer.visibility import Viewer
+
     viewer = viewer_of(args)
     searcher = _open(args)
     result = searcher.search(" ".join(args.question), k=args.k, viewer=viewer)
@@ -138,6 +140,9 @@ def cmd_ask(args) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print(format_hits(result))
+        if viewer == Viewer.public():
+            print("(Chỉ tìm trong văn bản công khai; --as USER_ID hoặc --all để tìm cả văn bản nội bộ.)",
+                  file=sys.stderr)
     return 0
 
 
