@@ -58,17 +58,19 @@ def cmd_index(args) -> int:
     from indexer.store import build
 
     _library_logs(args.verbose)
-    limits = Limits()
+    limits, rules = Limits(), None  # without a config: the visibility rules the index was built with
     if args.config:
         from bot.config import ConfigError, load_config
 
         try:
-            limits = load_config(args.config).limits.document_limits()
+            config = load_config(args.config)
         except ConfigError as exc:
             print(f"LỖI cấu hình: {exc}", file=sys.stderr)
             return 2
+        limits, rules = config.limits.document_limits(), config.visibility
     try:
-        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), limits=limits, force=args.force)
+        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), limits=limits, force=args.force,
+                       visibility=rules)
     except FileNotFoundError as exc:
         print(f"LỖI: {exc}", file=sys.stderr)
         return 2
@@ -86,12 +88,40 @@ def _open(args):
     return Searcher(db)
 
 
+def viewer_of(args):
+    """Who the command line answers as: an anonymous member of the public (public documents only), unless
+    --as USER_ID (that Telegram user's rights in a private chat, from the config) or --all (the operator)."""
+    from indexer.visibility import Viewer
+
+    if getattr(args, "all", False):
+        return Viewer.everything()
+    user = getattr(args, "as_user", None)
+    if user is None:
+        return Viewer.public()
+    from bot.access import user_viewer
+    from bot.config import ConfigError, load_config
+
+    try:
+        config = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"LỖI cấu hình: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return user_viewer(config, user)
+
+
+def add_viewer_options(p) -> None:
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--as", dest="as_user", type=int, metavar="USER_ID",
+                     help="trả lời như người dùng Telegram này (quyền xem theo tệp cấu hình)")
+    who.add_argument("--all", action="store_true", help="xem mọi văn bản, kể cả nội bộ, hạn chế (người vận hành)")
+
+
 def format_hits(result) -> str:
     if not result.hits:
         return "Không tìm thấy đoạn văn bản nào phù hợp."
     lines = [] if result.confident else ["(Độ tin cậy thấp: có thể không có văn bản trả lời câu hỏi này.)", ""]
     for i, h in enumerate(result.hits, 1):
-        meta = " · ".join(filter(None, [h.number, h.issued]))
+        meta = " · ".join(filter(None, [h.number, h.issued, *([h.visibility] if h.visibility != "public" else [])]))
         lines.append(f"{i}. {h.title}" + (f" [{meta}]" if meta else "") + f"  (điểm {h.score:.2f})")
         if h.heading:
             lines.append(f"   {h.heading}")
@@ -101,12 +131,18 @@ def format_hits(result) -> str:
 
 
 def cmd_ask(args) -> int:
+    from indexer.visibility import Viewer
+
+    viewer = viewer_of(args)
     searcher = _open(args)
-    result = searcher.search(" ".join(args.question), k=args.k)
+    result = searcher.search(" ".join(args.question), k=args.k, viewer=viewer)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print(format_hits(result))
+        if viewer == Viewer.public():
+            print("(Chỉ tìm trong văn bản công khai; --as USER_ID hoặc --all để tìm cả văn bản nội bộ.)",
+                  file=sys.stderr)
     return 0
 
 
@@ -114,10 +150,11 @@ def cmd_search(args) -> int:
     if not args.jsonl:
         print("LỖI: danvan search đọc từng câu hỏi trên stdin; dùng --jsonl.", file=sys.stderr)
         return 2
+    viewer = viewer_of(args)
     searcher = _open(args)
     for line in sys.stdin:
         question = line.strip()
-        result = searcher.search(question, k=args.k)
+        result = searcher.search(question, k=args.k, viewer=viewer)
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return 0
@@ -169,12 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("ask", help="hỏi một câu, in các đoạn trả lời"))
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--config", help="tệp cấu hình YAML (cho --as)")
+    add_viewer_options(p)
     p.add_argument("question", nargs="+")
     p.set_defaults(func=cmd_ask)
 
     p = with_db(sub.add_parser("search", help="mỗi dòng stdin một câu hỏi, mỗi dòng stdout một JSON"))
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--jsonl", action="store_true")
+    p.add_argument("--config", help="tệp cấu hình YAML (cho --as)")
+    add_viewer_options(p)
     p.set_defaults(func=cmd_search)
 
     p = with_db(sub.add_parser("eval", help="đánh giá truy hồi trên bộ câu hỏi YAML"))
@@ -192,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="tệp cấu hình YAML (hoặc biến môi trường DANVAN_CONFIG)")
         p.add_argument("--db", help="tệp chỉ mục SQLite")
         p.add_argument("--knowledge", help="thư mục tài liệu")
+        add_viewer_options(p)  # the terminal chat's reader: public documents only unless --as / --all
         p.set_defaults(func=func)
     return parser
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from indexer import visibility as vis
 from indexer.documents import Limits
 from indexer.search import default_db_path, default_knowledge_dir
 
@@ -37,6 +38,9 @@ KNOWN_KEYS = {
     "file_url",
     "limits",
     "rate_limit",
+    "visibility",
+    "audiences",
+    "members",
 }
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -76,6 +80,14 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Telegram users (their private chats) and chats (groups: everyone in them) sharing some rights."""
+
+    users: frozenset[int] = frozenset()
+    chats: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Config:
     knowledge: Path
     db: Path
@@ -89,6 +101,15 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     rate_limit: int = 10  # questions per user per minute; 0 = no limit
     path: Path | None = None  # the config file, if any
+    visibility: vis.Rules = field(default_factory=vis.Rules)  # levels of documents without their own
+    audiences: Mapping[str, Group] = field(default_factory=dict)  # name -> who may read its restricted documents
+    members: Group = field(default_factory=Group)  # who may read internal documents (besides admins, audiences)
+
+    @property
+    def index_rules(self) -> vis.Rules | None:
+        """The visibility rules builds apply: a config file's; without a file (None), the index keeps the rules
+        it was built with, so that a terminal chat started without the bot's config never relabels its index."""
+        return self.visibility if self.path is not None or self.visibility != vis.Rules() else None
 
     @classmethod
     def for_paths(cls, knowledge: Path, db: Path, **kwargs) -> Config:
@@ -240,6 +261,16 @@ def load_config(
     )
 
     allowed = _ids(raw.get("allowed_chats"), "allowed_chats")
+    try:
+        rules = vis.Rules.from_config(raw.get("visibility"))
+    except ValueError as exc:
+        raise _bad("visibility", str(exc)) from None
+    audiences = {}
+    for name, value in _mapping(raw.get("audiences"), "audiences").items():
+        key = vis.audience_name(name)
+        if key is None:
+            raise _bad(f"audiences.{name}", "tên nhóm chỉ gồm chữ Latin không dấu, chữ số, - và _")
+        audiences[key] = _group(value, f"audiences.{name}")
     return Config(
         knowledge=knowledge_path,
         db=db_path,
@@ -253,4 +284,18 @@ def load_config(
         limits=limits,
         rate_limit=int(_number(raw.get("rate_limit", 10), "rate_limit", int)),
         path=config_path,
+        visibility=rules,
+        audiences=audiences,
+        members=_group(raw.get("members"), "members"),
     )
+
+
+def _group(raw, key: str) -> Group:
+    """{users: [ids], chats: [ids]}, or a bare list of user ids."""
+    if raw is None or isinstance(raw, (list, int, str)):
+        return Group(users=_ids(raw, key))
+    m = _mapping(raw, key)
+    for sub in m:
+        if sub not in ("users", "chats"):
+            log.warning("config: unknown key '%s.%s' ignored", key, sub)
+    return Group(users=_ids(m.get("users"), f"{key}.users"), chats=_ids(m.get("chats"), f"{key}.chats"))

@@ -22,15 +22,20 @@ CONSOLE_USER = 0
 
 
 def ensure_index(config: Config, out: TextIO = sys.stderr) -> None:
-    """Build the index from the knowledge folder if there is none yet."""
-    if config.db.exists():
-        return
-    from indexer.store import build
+    """Build the index from the knowledge folder if there is none yet; bring it up to date if it was built
+    under other visibility rules than the config's (a tightened rule must not wait for a /reindex)."""
+    from indexer.store import build, is_current, stored_rules
 
     from .cli import print_report
 
-    print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
-    print_report(build(config.knowledge, config.db, limits=config.limits.document_limits()), out=out)
+    if config.db.exists():
+        if is_current(config.db, config.index_rules or stored_rules(config.db) or config.visibility):
+            return
+        print(M.CONSOLE_RELABELLING, file=out, flush=True)
+    else:
+        print(M.CONSOLE_BUILDING.format(knowledge=config.knowledge), file=out, flush=True)
+    print_report(build(config.knowledge, config.db, limits=config.limits.document_limits(),
+                       visibility=config.index_rules), out=out)
 
 
 def read_lines(stdin: TextIO) -> asyncio.Queue:
@@ -114,20 +119,21 @@ class Console:
         await self.conv.wait_idle()
 
 
-async def chat(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+async def chat(config: Config, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, viewer=None) -> None:
+    """viewer: what the person at the terminal may read (public documents unless --as / --all)."""
     querylog = QueryLog(config.querylog)
     try:
-        conv = Conversation(config, querylog)
+        conv = Conversation(config, querylog, console_viewer=viewer)
         await conv.open()
         await Console(conv, out, color=out.isatty()).run(stdin)
     finally:
         querylog.close()
 
 
-def run(config: Config) -> int:
+def run(config: Config, viewer=None) -> int:
     ensure_index(config)
     try:
-        asyncio.run(chat(config))
+        asyncio.run(chat(config, viewer=viewer))
     except KeyboardInterrupt:
         print(file=sys.stdout)
         return 130
@@ -154,4 +160,8 @@ def main(args) -> int:
     if not Path(config.knowledge).is_dir() and not config.db.exists():
         print(M.CONFIG_ERROR.format(error=M.KNOWLEDGE_MISSING.format(path=config.knowledge)), file=sys.stderr)
         return 2
-    return run(config)
+    from .access import user_viewer
+    from .cli import viewer_of
+
+    as_user = getattr(args, "as_user", None)
+    return run(config, user_viewer(config, as_user) if as_user is not None else viewer_of(args))

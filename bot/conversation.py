@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from indexer import store
+from indexer import visibility as vis
 from indexer.analysis import fold
 from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
 from indexer.documents import doc_id as make_doc_id
 from indexer.search import DocumentInfo, Hit, Result, Searcher
+from indexer.visibility import Viewer
 
+from . import access
 from . import messages as M
 from .config import MB, Config
 from .formatting import TELEGRAM_LIMIT, date_vi, decimal_vi, esc, esc_clip, join_blocks, length, marked_html
@@ -204,8 +207,10 @@ class Conversation:
         build: Callable[..., store.BuildReport] = store.build,
         bot_username: str = "",
         clock: Callable[[], float] = time.monotonic,
+        console_viewer: Viewer | None = None,
     ):
         self.config = config
+        self.console_viewer = console_viewer or Viewer.public()  # the terminal chat: public unless --as/--all
         self.log = querylog
         self.searcher = searcher
         self.build = build
@@ -232,6 +237,13 @@ class Conversation:
     # -- who may do what
     def is_admin(self, who: Incoming) -> bool:
         return who.chat_type == CONSOLE or who.user_id in self.config.admins
+
+    def viewer(self, who: Incoming) -> Viewer:
+        """What may be shown where this goes (bot/access.py): a private chat's user, a group's members, the
+        public for inline mode; the terminal chat's viewer is set when it starts."""
+        if who.chat_type == CONSOLE:
+            return self.console_viewer
+        return access.viewer_for(self.config, who.user_id, who.chat_id, who.chat_type)
 
     def allowed(self, chat_id: int | None, user_id: int | None) -> bool:
         """Is an update from this chat (or, without a chat, e.g. an inline query, from this user) served?
@@ -280,9 +292,9 @@ class Conversation:
     async def open(self) -> Searcher | None:
         return await self._read(self._open_sync)
 
-    def _search_sync(self, text: str, k: int, offset: int = 0) -> Result | None:
+    def _search_sync(self, text: str, k: int, offset: int, viewer: Viewer) -> Result | None:
         searcher = self._open_sync()
-        return searcher.search(text, k=k, offset=offset) if searcher else None
+        return searcher.search(text, k=k, offset=offset, viewer=viewer) if searcher else None
 
     async def _rebuild(self, force: bool = False) -> store.BuildReport:
         """Build (in a thread) and switch to the new index. Callers hold build_lock."""
@@ -292,6 +304,7 @@ class Conversation:
             self.config.db,
             limits=self.config.limits.document_limits(),
             force=force,
+            visibility=self.config.index_rules,
         )
         await self.open()
         return report
@@ -359,7 +372,7 @@ class Conversation:
 
     async def _cmd_about(self, msg: Incoming, arg: str) -> Reply:
         searcher = await self.open()
-        stats = searcher.stats() if searcher else {"documents": 0, "passages": 0}
+        stats = searcher.stats(self.viewer(msg)) if searcher else {"documents": 0, "passages": 0}
         return Reply(M.ABOUT_HTML.format(documents=stats["documents"], passages=stats["passages"]))
 
     async def _cmd_ask(self, msg: Incoming, arg: str) -> Reply:
@@ -386,7 +399,7 @@ class Conversation:
         return reply
 
     async def _answer(self, msg: Incoming, question: str) -> Reply:
-        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1)
+        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, 0, self.viewer(msg))
         if result is None:
             return Reply(M.NO_INDEX_HTML)
         found = bool(result.hits) and result.confident
@@ -445,7 +458,8 @@ class Conversation:
             meta.append(f"{M.NUMBER_LABEL}: <b>{esc_clip(hit.number, 60)}</b>")
         if hit.issued:
             meta.append(f"{M.DATE_LABEL} {esc_clip(date_vi(hit.issued), 30)}")
-        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>"]
+        mark = access.label(hit.visibility)
+        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>" + (f" · {mark}" if mark else "")]
         if meta:
             lines.append(" · ".join(meta))
         if hit.heading:
@@ -468,11 +482,11 @@ class Conversation:
                 return await self._more(number(args[0]), number(args[1]), who)
             if kind == "f" and len(args) in (1, 2):
                 page = number(args[1]) if len(args) == 2 else None
-                return await self._read(self._full_text_sync, number(args[0]), page)
+                return await self._read(self._full_text_sync, number(args[0]), page, self.viewer(who))
             if kind == "c" and len(args) == 1:
-                return await self._read(self._card_by_passage_sync, number(args[0]))
+                return await self._read(self._card_by_passage_sync, number(args[0]), self.viewer(who))
             if kind == "l" and len(args) == 1:
-                reply = await self._read(self._list_sync, number(args[0]))
+                reply = await self._read(self._list_sync, number(args[0]), self.viewer(who))
                 reply.edit = True
                 return reply
             if kind == "v" and len(args) == 2 and args[1] in ("+", "-"):
@@ -488,27 +502,28 @@ class Conversation:
         question = self.log.question(qid, chat_id=who.chat_id)
         if question is None or not 0 <= offset < MAX_ANSWER_OFFSET:
             return Reply(notice=M.NOTICE_STALE)
-        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, offset)
+        result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, offset, self.viewer(who))
         if result is None or not result.hits:
             return Reply(notice=M.NOTICE_NO_MORE)
         reply = self._answer_page(qid, question, result, offset)
         reply.edit = True
         return reply
 
-    def _full_text_sync(self, passage_id: int, page: int | None) -> Reply:
+    def _full_text_sync(self, passage_id: int, page: int | None, viewer: Viewer) -> Reply:
         searcher = self._open_sync()
-        hit = searcher.passage(passage_id) if searcher else None
-        doc = searcher.document(hit.doc) if hit else None
+        hit = searcher.passage(passage_id, viewer) if searcher else None  # hidden = missing: the same notice
+        doc = searcher.document(hit.doc, viewer) if hit else None
         if hit is None or doc is None:
             return Reply(notice=M.NOTICE_STALE)
         pages = max(1, math.ceil(doc.n_passages / PASSAGES_PER_PAGE))
         edit = page is not None
         page = hit.position // PASSAGES_PER_PAGE if page is None else page
         page = min(max(page, 0), pages - 1)
-        passages = searcher.passages_of(doc.id, page * PASSAGES_PER_PAGE, PASSAGES_PER_PAGE)
+        passages = searcher.passages_of(doc.id, page * PASSAGES_PER_PAGE, PASSAGES_PER_PAGE, viewer)
         number = f" ({esc_clip(doc.number, 60)})" if doc.number else ""
+        mark = access.label(doc.visibility)
         header = M.FULLTEXT_HEADER_HTML.format(
-            title=esc_clip(doc.title, 400), number=number, page=page + 1, pages=pages
+            title=esc_clip(doc.title, 400), number=number + (f" · {mark}" if mark else ""), page=page + 1, pages=pages
         )
         headings = []
         previous = None
@@ -536,8 +551,8 @@ class Conversation:
         return Reply(join_blocks(blocks), rows, edit=edit)
 
     # -- documents
-    def _card_sync(self, searcher: Searcher, doc: DocumentInfo) -> Reply:
-        first = searcher.passages_of(doc.id, 0, 1)
+    def _card_sync(self, searcher: Searcher, doc: DocumentInfo, viewer: Viewer) -> Reply:
+        first = searcher.passages_of(doc.id, 0, 1, viewer)
         lines = [M.CARD_TITLE_HTML.format(title=esc_clip(doc.title, 500))]
         for template, value in (
             (M.CARD_NUMBER_HTML, doc.number),
@@ -550,6 +565,7 @@ class Conversation:
         if doc.source:
             lines.append(M.CARD_SOURCE_HTML.format(value=render_source(doc.source, 300)))
         lines.append(M.CARD_PASSAGES_HTML.format(value=doc.n_passages))
+        lines.append(M.CARD_VISIBILITY_HTML.format(value=self._visibility_html(doc)))
         lines.append(M.CARD_ID_HTML.format(value=esc_clip(doc.id, 200)))
         card = "\n".join(lines)
         blocks = [card]
@@ -564,21 +580,28 @@ class Conversation:
             buttons = [[Button(M.BUTTON_FULL, callback("f", p.passage_id))]]
         return Reply(join_blocks(blocks), buttons)
 
-    def _card_by_passage_sync(self, passage_id: int) -> Reply:
+    @staticmethod
+    def _visibility_html(doc: DocumentInfo) -> str:
+        if doc.visibility == "restricted":
+            names = ", ".join(doc.audience) or M.VISIBILITY_NOBODY
+            return M.VISIBILITY_RESTRICTED_HTML.format(audience=esc_clip(names, 200))
+        return M.VISIBILITY_INTERNAL_HTML if doc.visibility == "internal" else M.VISIBILITY_PUBLIC_HTML
+
+    def _card_by_passage_sync(self, passage_id: int, viewer: Viewer) -> Reply:
         searcher = self._open_sync()
-        hit = searcher.passage(passage_id) if searcher else None
-        doc = searcher.document(hit.doc) if hit else None
+        hit = searcher.passage(passage_id, viewer) if searcher else None
+        doc = searcher.document(hit.doc, viewer) if hit else None
         if doc is None:
             return Reply(notice=M.NOTICE_STALE)
-        return self._card_sync(searcher, doc)
+        return self._card_sync(searcher, doc, viewer)
 
     @staticmethod
     def _doc_label(doc: DocumentInfo) -> str:
         year = f" ({doc.year})" if doc.year else ""
         return doc.number + year if doc.number else doc.title
 
-    def _doc_button(self, searcher: Searcher, doc: DocumentInfo, prefix: str = "") -> Button | None:
-        first = searcher.passages_of(doc.id, 0, 1)
+    def _doc_button(self, searcher: Searcher, doc: DocumentInfo, prefix: str, viewer: Viewer) -> Button | None:
+        first = searcher.passages_of(doc.id, 0, 1, viewer)
         if not first:
             return None
         label = prefix + self._doc_label(doc)
@@ -587,28 +610,30 @@ class Conversation:
     async def _cmd_document(self, msg: Incoming, arg: str) -> Reply:
         if not arg:
             return Reply(M.VANBAN_USAGE_HTML)
-        return await self._read(self._document_sync, arg[:200])
+        return await self._read(self._document_sync, arg[:200], self.viewer(msg))
 
-    def _document_sync(self, query: str) -> Reply:
+    def _document_sync(self, query: str, viewer: Viewer) -> Reply:
+        """A document's card; one the viewer may not see gets the same 'not found' as a missing one."""
         searcher = self._open_sync()
         if searcher is None:
             return Reply(M.NO_INDEX_HTML)
-        found = searcher.find_documents(query)
+        found = searcher.find_documents(query, viewer)
         if not found:
-            exact = searcher.document(query.strip()) or next(
-                (d for d in searcher.documents if d.number and fold(d.number) == fold(query.strip())), None
+            exact = searcher.document(query.strip(), viewer) or next(
+                (d for d in searcher.visible_documents(viewer) if d.number and fold(d.number) == fold(query.strip())),
+                None,
             )
             found = [exact] if exact else []
         if not found:
             return Reply(M.VANBAN_NOT_FOUND_HTML.format(query=esc_clip(query, 200)))
         if len(found) == 1:
-            return self._card_sync(searcher, found[0])
+            return self._card_sync(searcher, found[0], viewer)
         lines = [M.VANBAN_SEVERAL_HTML.format(count=len(found), query=esc_clip(query, 200))]
         buttons = []
         for i, doc in enumerate(found[:20], 1):
             issued = f" — {esc(date_vi(doc.issued))}" if doc.issued else ""
             lines.append(f"{i}. <b>{esc_clip(doc.number or '', 60)}</b>{issued}: {esc_clip(doc.title, 250)}")
-            button = self._doc_button(searcher, doc, f"{i}. ")
+            button = self._doc_button(searcher, doc, f"{i}. ", viewer)
             if button:
                 buttons.append([button])
         return Reply(join_blocks(["\n".join(lines[:1]), "\n".join(lines[1:])]), buttons)
@@ -618,11 +643,11 @@ class Conversation:
             page = max(0, number(arg) - 1)
         except ValueError:
             page = 0
-        return await self._read(self._list_sync, page)
+        return await self._read(self._list_sync, page, self.viewer(msg))
 
-    def _list_sync(self, page: int) -> Reply:
+    def _list_sync(self, page: int, viewer: Viewer) -> Reply:
         searcher = self._open_sync()
-        docs = list(searcher.documents) if searcher else []
+        docs = searcher.visible_documents(viewer) if searcher else []
         if not docs:
             return Reply(M.LIST_EMPTY_HTML)
         docs.sort(key=lambda d: (d.issued or "", d.title), reverse=True)
@@ -634,12 +659,14 @@ class Conversation:
         row: list[Button] = []
         for i, doc in enumerate(docs[start : start + DOCS_PER_PAGE], start + 1):
             meta = " · ".join(esc(x) for x in (doc.number, date_vi(doc.issued)) if x)
+            mark = access.label(doc.visibility)
             lines.append(
                 f"{i}. {esc_clip(doc.title, 300)}"
                 + (f" — <b>{meta}</b>" if meta else "")
+                + (f" · {mark}" if mark else "")
                 + f"\n    <code>{esc_clip(doc.id, 150)}</code>"
             )
-            button = self._doc_button(searcher, doc, f"{i}. ")
+            button = self._doc_button(searcher, doc, f"{i}. ", viewer)
             if button:
                 row.append(button)
             if len(row) == 2:
@@ -662,7 +689,8 @@ class Conversation:
         query = re.sub(r"\s+", " ", visible(query))[:MAX_QUESTION_CHARS].strip()
         if not query:
             return InlineAnswer([], M.INLINE_HELP_BUTTON)
-        result = await self._read(self._search_sync, query, INLINE_RESULTS)
+        # Public documents only, whoever asks: an inline result can be sent into any chat and forwarded.
+        result = await self._read(self._search_sync, query, INLINE_RESULTS, 0, Viewer.public())
         if result is None or not result.hits or not result.confident:
             return InlineAnswer([], M.INLINE_NOTHING_BUTTON)
         items = []
@@ -764,6 +792,10 @@ class Conversation:
         if size == 0:
             return self._reject(msg, name, M.UPLOAD_REASON_EMPTY)
         try:
+            label = self._caption_label(msg.text)
+        except _Refused as exc:
+            return self._reject(msg, name, exc.reason)
+        try:
             data = await fetch()
         except Exception:
             log.exception("download of %r failed", name)
@@ -773,7 +805,30 @@ class Conversation:
         if not data:
             return self._reject(msg, name, M.UPLOAD_REASON_EMPTY)
         async with self.build_lock:
-            return await self._save_and_index(msg, name, data)
+            return await self._save_and_index(msg, name, data, label)
+
+    def _caption_label(self, caption: str) -> vis.Label | None:
+        """The visibility an admin gives an upload in its caption: /congkhai (public), /noibo (internal),
+        /hanche <nhóm> ... (restricted to those audiences of the config); None without one."""
+        m = _COMMAND.match(visible(caption or ""))
+        if not m:
+            return None
+        name, words = fold(m.group(1)).lower(), re.split(r"[\s,;]+", (m.group(3) or "").strip())
+        if name == "congkhai":
+            return vis.Label(vis.PUBLIC)
+        if name == "noibo":
+            return vis.Label(vis.INTERNAL)
+        if name != "hanche":
+            return None
+        names = [w for w in words if w]
+        if not names:
+            raise _Refused(M.UPLOAD_REASON_NO_AUDIENCE)
+        known = set(self.config.audiences)
+        unknown = [w for w in names if vis.audience_name(w) not in known]
+        if unknown:
+            raise _Refused(M.UPLOAD_REASON_UNKNOWN_AUDIENCE.format(
+                names=", ".join(unknown)[:200], known=", ".join(sorted(known)) or M.VISIBILITY_NOBODY))
+        return vis.Label(vis.RESTRICTED, vis.audience_names(names))
 
     def _group_upload(self, msg: Incoming, file_name: str) -> Reply | None:
         mention = self._mention()
@@ -823,28 +878,32 @@ class Conversation:
                 tmp.unlink(missing_ok=True)
         return True, old
 
-    async def _save_and_index(self, msg: Incoming, name: str, data: bytes) -> Reply:
+    async def _save_and_index(self, msg: Incoming, name: str, data: bytes, label: vis.Label | None = None) -> Reply:
         knowledge = self.config.knowledge
         target = knowledge / name
+        rel = name
         try:
             changed, old = await asyncio.to_thread(self._save_sync, target, data)
         except _Refused as exc:
             return self._reject(msg, name, exc.reason)
         except OSError as exc:
             return self._reject(msg, name, M.UPLOAD_REASON_SAVE.format(reason=exc.strerror or str(exc)))
-        if not changed:
+        old_label = (await asyncio.to_thread(vis.read_uploads, knowledge)).get(rel)
+        relabel = label is not None and label != old_label
+        if not changed and not relabel:
             log.info("upload %r from user %s: same content as the file already there", name, msg.user_id)
             return Reply(M.UPLOAD_SAME_HTML.format(name=esc(name)))
-        rel = name
         try:
+            if relabel:  # recorded beside the files, so that every later rebuild keeps it
+                await asyncio.to_thread(vis.write_upload, knowledge, rel, label)
             report = await self._rebuild()
         except Exception as exc:
             log.exception("indexing an upload failed")
-            await asyncio.to_thread(self._restore, target, old)
+            await asyncio.to_thread(self._restore, target, old, old_label if relabel else ...)
             return self._reject(msg, name, M.UPLOAD_REASON_INDEX.format(reason=str(exc) or type(exc).__name__))
         reasons = [reason for path, reason in report.errors if path == rel]
         if reasons:
-            await asyncio.to_thread(self._restore, target, old)
+            await asyncio.to_thread(self._restore, target, old, old_label if relabel else ...)
             return self._reject(msg, name, reasons[0])
         self.log.add_event("upload", user_id=msg.user_id, chat_id=msg.chat_id, detail=rel)
         log.info("upload %r from user %s saved and indexed", name, msg.user_id)
@@ -852,7 +911,7 @@ class Conversation:
         doc = searcher.document(make_doc_id(target, knowledge)) if searcher else None
         if doc is None:
             return Reply(M.UPLOAD_NOT_FOUND_HTML)
-        card = await self._read(self._card_sync, searcher, doc)
+        card = await self._read(self._card_sync, searcher, doc, Viewer.everything())  # an admin, privately
         notes = [
             M.UPLOAD_WARNING_HTML.format(warning=esc_clip(w, 300)) for p, w in report.warnings if p == rel
         ]
@@ -864,9 +923,14 @@ class Conversation:
         card.text_html = join_blocks([head, *notes[:3], card.text_html])
         return card
 
-    @staticmethod
-    def _restore(target: Path, old: bytes | None) -> None:
-        """Put back the previous version (the index still holds it), or remove a new file that failed."""
+    def _restore(self, target: Path, old: bytes | None, old_label=...) -> None:
+        """Put back the previous version (the index still holds it), or remove a new file that failed; and
+        the previous upload label, when one was given (old_label: the label before, None for none)."""
+        if old_label is not ...:
+            try:
+                vis.write_upload(self.config.knowledge, target.name, old_label)
+            except OSError:
+                log.exception("could not restore the visibility label of %s", target)
         try:
             if old is None:
                 target.unlink(missing_ok=True)
@@ -904,6 +968,8 @@ class Conversation:
             except OSError as exc:
                 return Reply(M.DELETE_FAILED_HTML.format(reason=esc_clip(exc.strerror or str(exc), 200)))
             self.log.add_event("delete", user_id=msg.user_id, chat_id=msg.chat_id, detail=doc.id)
+            with contextlib.suppress(OSError):  # a later file of that name starts without the old label
+                vis.write_upload(knowledge, doc.path, None)
             report = await self._rebuild()
         return Reply(
             M.DELETE_OK_HTML.format(title=esc_clip(doc.title, 300), id=esc(doc.id))

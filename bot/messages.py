@@ -47,7 +47,10 @@ HELP_GROUP_HINT_HTML = (
 )
 ADMIN_HELP_HTML = (
     "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
-    "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê."
+    "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
+    "Phạm vi xem của tệp gửi lên: ghi vào chú thích (caption) của tệp /congkhai (ai cũng xem được), "
+    "/noibo (lưu hành nội bộ) hoặc /hanche &lt;nhóm&gt; (chỉ nhóm đó, ví dụ /hanche bdv). "
+    "Không ghi: theo phần đầu tệp hoặc thư mục, mặc định là nội bộ."
 )
 ABOUT_HTML = (
     "<b>Hỏi đáp Dân vận</b> là trợ lý tra cứu văn bản về công tác dân vận dành cho cán bộ.\n\n"
@@ -113,6 +116,14 @@ CARD_ISSUED_HTML = "Ngày ban hành: {value}"
 CARD_SOURCE_HTML = "Nguồn: {value}"
 CARD_PASSAGES_HTML = "Số đoạn: {value}"
 CARD_ID_HTML = "Mã văn bản: <code>{value}</code>"
+CARD_VISIBILITY_HTML = "Phạm vi: {value}"
+VISIBILITY_PUBLIC_HTML = "công khai"
+VISIBILITY_INTERNAL_HTML = "🔒 lưu hành nội bộ — không chuyển tiếp ra ngoài"
+VISIBILITY_RESTRICTED_HTML = "🔒 hạn chế, chỉ dành cho: {audience} — không chuyển tiếp"
+VISIBILITY_NOBODY = "(chưa có nhóm nào)"
+# Marks on non-public documents in answers, full texts and lists (plain text inside HTML: no markup).
+MARK_INTERNAL = "🔒 nội bộ"
+MARK_RESTRICTED = "🔒 hạn chế"
 CARD_OPENING_HTML = "<b>Đoạn mở đầu</b>"
 VANBAN_USAGE_HTML = (
     "Gõ số hiệu văn bản sau lệnh, ví dụ:\n/vanban 33/CT-TTg\n/vanban CT 33\n/vanban chỉ thị 16 năm 2020"
@@ -166,6 +177,10 @@ UPLOAD_REASON_NAME_TAKEN = (
     "đã có tệp {other} cùng tên (cùng mã văn bản {id}); đổi tên tệp, hoặc xóa văn bản cũ bằng /xoa {id} rồi gửi lại"
 )
 UPLOAD_REASON_INDEX = "lập chỉ mục không thành công ({reason})"
+UPLOAD_REASON_NO_AUDIENCE = "lệnh /hanche cần tên nhóm được xem, ví dụ: /hanche bdv"
+UPLOAD_REASON_UNKNOWN_AUDIENCE = (
+    "chưa có nhóm {names} trong cấu hình (audiences); các nhóm hiện có: {known}"
+)
 UPLOAD_SAME_HTML = "Tệp <code>{name}</code> đã có trong thư mục tài liệu, nội dung không đổi; không có gì thay đổi."
 UPLOAD_IN_GROUP_HTML = (
     "Để bổ sung văn bản, quản trị viên gửi tệp cho bot trong cuộc trò chuyện riêng; tệp gửi trong nhóm không được lưu."
@@ -211,6 +226,9 @@ CONSOLE_BUTTONS = "Nút: {buttons}"
 CONSOLE_NO_BUTTON = "Không có nút số {n}."
 CONSOLE_NOTICE = "({notice})"
 CONSOLE_BUILDING = "Chưa có chỉ mục, đang lập chỉ mục từ {knowledge} ..."
+CONSOLE_RELABELLING = (
+    "Chỉ mục được lập theo quy tắc phạm vi xem (visibility) khác cấu hình, hoặc bằng phiên bản cũ: đang cập nhật ..."
+)
 CONFIG_ERROR = "LỖI cấu hình: {error}"
 
 # -- configuration errors

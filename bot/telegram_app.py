@@ -41,6 +41,7 @@ from telegram.ext import (
 )
 
 from . import messages as M
+from .access import INLINE
 from .config import Config
 from .conversation import Conversation, Incoming, Reply
 from .logs import REDACTED, install_redaction, redact, redact_secrets
@@ -187,7 +188,9 @@ class TelegramFrontend:
         return Incoming(
             user_id=user.id if user else 0,
             chat_id=chat.id if chat else (user.id if user else 0),
-            chat_type=chat.type if chat else ChatType.PRIVATE,
+            # no chat: an inline query, or a button under a message sent inline (it may be anywhere): public
+            chat_type=chat.type if chat else (INLINE if update.callback_query or update.inline_query
+                                              else ChatType.PRIVATE),
             text=text,
             reply_to_bot=reply_to_bot,
         )

@@ -18,6 +18,7 @@ from . import rerank as rerank_mod
 from .analysis import fold, folded_words, normalize, terms
 from .engine import BM25Index
 from .store import load_array
+from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
 
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
 REF_BOOST = 1.0  # passages of a document the question names by number
@@ -40,11 +41,12 @@ class DocumentInfo:
     year: int | None
     source: str | None
     aliases: list[str]
-    visibility: str | None
-    audience: list[str]
+    visibility: str | None  # effective: public, internal or restricted
+    audience: list[str]  # effective, for restricted documents
     n_passages: int
     indexed_at: float
     path: str = ""
+    level: int = INTERNAL
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Hit:
     position: int = 0
     source: str | None = None
     marks: list[tuple[int, int]] = field(default_factory=list)  # matched spans inside snippet
+    visibility: str = "public"
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -104,12 +107,22 @@ class Searcher:
             load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
         )
         docs = []
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+        level = "level" if "level" in columns else "NULL"  # an index from before levels: closed until rebuilt
         for row in conn.execute(
             "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
-            "n_passages, indexed_at, path FROM documents ORDER BY id"
+            f"n_passages, indexed_at, path, {level} FROM documents ORDER BY id"
         ):
-            docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), row[9], json.loads(row[10] or "[]"),
-                                     row[11], row[12], row[13] or ""))
+            closed = row[14] is None
+            docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), "restricted" if closed else row[9],
+                                     [] if closed else json.loads(row[10] or "[]"), row[11], row[12], row[13] or "",
+                                     RESTRICTED if closed else row[14]))
+        # Visibility per passage: int8 level and int32 audience-set id (the document's, like the passages table).
+        audience_sets = sorted({tuple(d.audience) for d in docs if d.level == RESTRICTED})
+        set_id = {a: i for i, a in enumerate(audience_sets)}
+        doc_level = np.array([d.level for d in docs], np.int8)
+        doc_audience = np.array([set_id.get(tuple(d.audience), -1) if d.level == RESTRICTED else -1 for d in docs],
+                                np.int32)
         with self._lock:
             old = getattr(self, "_conn", None)
             self._conn = conn
@@ -118,6 +131,10 @@ class Searcher:
             self.index = index
             self.passage_ids = load_array(conn, "passage_ids", np.int64)
             self.passage_doc = load_array(conn, "passage_doc", np.int32)
+            self.passage_level = doc_level[self.passage_doc] if len(docs) else np.zeros(0, np.int8)
+            self.passage_audience = doc_audience[self.passage_doc] if len(docs) else np.zeros(0, np.int32)
+            self._audience_sets = audience_sets
+            self._masks: dict[Viewer, np.ndarray | None] = {}
             self.documents = docs
             self.by_id = {d.id: i for i, d in enumerate(docs)}
             self._doc_year = np.array([d.year or -1 for d in docs], np.int64)
@@ -191,13 +208,42 @@ class Searcher:
         q.corrections = added
         q.terms = q.terms + list(added.values())
 
-    def search(self, text: str, k: int = 10, offset: int = 0, allowed_docs: set[str] | None = None) -> Result:
+    # -- visibility ---------------------------------------------------------------------------------------
+    def can_see(self, doc: DocumentInfo, viewer: Viewer | None) -> bool:
+        return viewer is None or viewer.can_see(doc.level, doc.audience)
+
+    def _mask(self, viewer: Viewer | None) -> np.ndarray | None:
+        """The passages this viewer may see (None: all), computed once per distinct viewer. Callers hold
+        the lock."""
+        if viewer is None or viewer.all_documents:
+            return None
+        if viewer not in self._masks:
+            level, audience = self.passage_level, self.passage_audience
+            mask = level == PUBLIC
+            if viewer.level >= INTERNAL:
+                mask |= level == INTERNAL
+            sets = [i for i, a in enumerate(self._audience_sets) if viewer.audiences.intersection(a)]
+            if sets:
+                mask |= (level == RESTRICTED) & np.isin(audience, sets)
+            if len(self._masks) > 256:  # viewers are few (a handful of groups and audiences); never grow unbounded
+                self._masks.clear()
+            self._masks[viewer] = mask
+        return self._masks[viewer]
+
+    def visible_documents(self, viewer: Viewer | None) -> list[DocumentInfo]:
+        return [d for d in self.documents if self.can_see(d, viewer)]
+
+    def search(self, text: str, k: int = 10, offset: int = 0, allowed_docs: set[str] | None = None,
+               viewer: Viewer | None = None) -> Result:
+        """The best passages for text among those viewer may see (None: all); filtered inside the top-k, so
+        a page of results is full whatever is hidden."""
         q = query_mod.parse(text, self.abbreviations)
         self.correct(q)
         with self._lock:
-            mask = None
+            mask = self._mask(viewer)
             if allowed_docs is not None and self.documents:
-                mask = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
+                allowed = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
+                mask = allowed if mask is None else mask & allowed
             ids = [self.vocab.get(t, -1) for t in q.terms]
             need = max(offset + k, rerank_mod.POOL)
             order, values = self.index.top(ids, need + CANDIDATES, self.boost(q), mask)
@@ -234,7 +280,7 @@ class Searcher:
                     continue
                 d = self.documents[self.by_id[doc_id]]
                 kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
-                                 score_of[i], position, d.source), words))
+                                 score_of[i], position, d.source, visibility=d.visibility or "public"), words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]
@@ -285,37 +331,49 @@ class Searcher:
         return hit
 
     # -- browsing -----------------------------------------------------------------------------------------
-    def document(self, doc_id: str) -> DocumentInfo | None:
+    def document(self, doc_id: str, viewer: Viewer | None = None) -> DocumentInfo | None:
+        """The document, or None if there is none or viewer may not see it (the same answer either way)."""
         i = self.by_id.get(doc_id)
-        return self.documents[i] if i is not None else None
+        d = self.documents[i] if i is not None else None
+        return d if d is not None and self.can_see(d, viewer) else None
 
-    def find_documents(self, text: str) -> list[DocumentInfo]:
-        """Documents named by number in text ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021")."""
+    def find_documents(self, text: str, viewer: Viewer | None = None) -> list[DocumentInfo]:
+        """Documents named by number in text ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021") that viewer may see."""
         found = [self.documents[i] for i in self.named_documents(query_mod.find_refs(text))]
+        found = [d for d in found if self.can_see(d, viewer)]
         return sorted(found, key=lambda d: d.issued or "", reverse=True)
 
-    def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000) -> list[Hit]:
-        d = self.document(doc_id)
+    def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000, viewer: Viewer | None = None) -> list[Hit]:
+        d = self.document(doc_id, viewer)
         if d is None:
             return []
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, heading, text, position FROM passages WHERE doc_id = ? ORDER BY position "
                 "LIMIT ? OFFSET ?", (doc_id, limit, start)).fetchall()
-        return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source)
-                for r in rows]
+        return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source,
+                    visibility=d.visibility or "public") for r in rows]
 
-    def passage(self, passage_id: int) -> Hit | None:
+    def passage(self, passage_id: int, viewer: Viewer | None = None) -> Hit | None:
+        """The passage, or None if there is none or viewer may not see its document."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT id, doc_id, heading, text, position FROM passages WHERE id = ?", (passage_id,)).fetchone()
         if row is None:
             return None
         d = self.documents[self.by_id[row[1]]]
-        return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source)
+        if not self.can_see(d, viewer):
+            return None
+        return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source,
+                   visibility=d.visibility or "public")
 
-    def stats(self) -> dict:
-        return {"documents": len(self.documents), "passages": self.index.n_passages, "terms": len(self.vocab)}
+    def stats(self, viewer: Viewer | None = None) -> dict:
+        """Counts of the documents and passages viewer may see (None: all) and of the vocabulary."""
+        if viewer is None or viewer.all_documents:
+            return {"documents": len(self.documents), "passages": self.index.n_passages, "terms": len(self.vocab)}
+        with self._lock:
+            passages = int(self._mask(viewer).sum())
+        return {"documents": len(self.visible_documents(viewer)), "passages": passages, "terms": len(self.vocab)}
 
     def close(self) -> None:
         with self._lock:

@@ -31,10 +31,11 @@ import numpy as np
 import sqlite_utils
 
 from . import documents as docs_mod
+from . import visibility as vis
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
 from .engine import BM25Index, ForwardIndex, Vocabulary
 
-SCHEMA_VERSION = 2  # bump when analysis or passage splitting changes: old indexes are rebuilt
+SCHEMA_VERSION = 4  # bump when analysis, passage splitting or the tables change: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class BuildReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    relabelled: list[str] = field(default_factory=list)  # unchanged files whose visibility changed
     unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
@@ -53,7 +55,7 @@ class BuildReport:
 
     @property
     def modified(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.relabelled)
 
 
 @contextlib.contextmanager
@@ -74,12 +76,13 @@ def _init_schema(db: sqlite_utils.Database) -> None:
         {
             "id": str, "path": str, "title": str, "number": str, "type": str, "issuer": str, "issued": str,
             "year": int, "source": str, "aliases": str, "visibility": str, "audience": str, "sha256": str,
-            "n_passages": int, "indexed_at": float, "warnings": str,
+            "n_passages": int, "indexed_at": float, "warnings": str, "level": int, "declared": str,
         },
         pk="id",
     )
     db["passages"].create(
-        {"id": int, "doc_id": str, "position": int, "heading": str, "text": str, "term_ids": bytes, "tfs": bytes},
+        {"id": int, "doc_id": str, "position": int, "heading": str, "text": str, "term_ids": bytes, "tfs": bytes,
+         "level": int, "audience": str},
         pk="id",
     )
     db["passages"].create_index(["doc_id"])
@@ -119,9 +122,12 @@ def _next_passage_id(db: sqlite_utils.Database) -> int:
     return max(int(row[0]) if row else 1, top + 1)
 
 
-def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int) -> int:
+def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int,
+                    label: vis.Label) -> int:
     """Insert a document's passages with ids from first_id on (passage ids are never reused, so a button
-    under an old answer can never open another passage) and its row; returns the number of passages."""
+    under an old answer can never open another passage) and its row; returns the number of passages. Every
+    passage carries the document's effective visibility (level, audience); `visibility`/`audience` of the
+    document are the effective ones too, `declared` what its front matter said."""
     doc, parts = prepared.doc, prepared.passages
     rows = []
     for i, (position, heading, text, counts) in enumerate(parts):
@@ -129,17 +135,82 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
         rows.append({
             "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
             "term_ids": ids.tobytes(), "tfs": tfs.astype(np.int32).tobytes(),
+            "level": label.level, "audience": label.audience_json(),
         })
     db["passages"].insert_all(rows, batch_size=500)
     db["documents"].insert({
         "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
         "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
-        "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": doc.visibility,
-        "audience": json.dumps(doc.audience, ensure_ascii=False), "sha256": doc.sha256,
+        "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": label.name,
+        "audience": label.audience_json(), "level": label.level,
+        "declared": json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
+        "sha256": doc.sha256,
         "n_passages": len(parts), "indexed_at": time.time(),
         "warnings": json.dumps(doc.warnings, ensure_ascii=False),
     }, replace=True)
     return len(parts)
+
+
+def _labels(conn, rules: vis.Rules, uploads: dict[str, vis.Label]) -> Iterator[tuple[str, vis.Label, bool]]:
+    """(doc id, effective label, differs from the stored one) for every document in the index."""
+    for doc_id, path, declared, visibility, audience in conn.execute(
+            "SELECT id, path, declared, visibility, audience FROM documents"):
+        own = json.loads(declared or "{}")
+        label = vis.resolve(path or doc_id, vis.declared(own.get("visibility"), own.get("audience")), rules, uploads)
+        yield doc_id, label, (visibility, audience) != (label.name, label.audience_json())
+
+
+def _relabel(db: sqlite_utils.Database, rules: vis.Rules, uploads: dict[str, vis.Label], report: BuildReport) -> None:
+    """Bring every document's and passage's visibility in line with the rules and upload labels (a changed
+    config or caption relabels unchanged files without reading them again)."""
+    for doc_id, label, stale in list(_labels(db.conn, rules, uploads)):
+        if stale:
+            db.execute("UPDATE documents SET visibility = ?, audience = ?, level = ? WHERE id = ?",
+                       (label.name, label.audience_json(), label.level, doc_id))
+            db.execute("UPDATE passages SET level = ?, audience = ? WHERE doc_id = ?",
+                       (label.level, label.audience_json(), doc_id))
+            if doc_id not in report.added and doc_id not in report.changed:
+                report.relabelled.append(doc_id)
+    db["meta"].upsert({"key": "visibility_rules", "value": rules.to_json()}, pk="key")
+
+
+def stored_rules(db_path: Path) -> vis.Rules | None:
+    """The visibility rules the index at db_path was built with (None: no usable index)."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'visibility_rules'").fetchone()
+            return vis.Rules.from_json(row[0]) if row else None
+        finally:
+            conn.close()
+    except (sqlite3.Error, ValueError):
+        return None
+
+
+def is_current(db_path: Path, rules: vis.Rules) -> bool:
+    """Was the index at db_path built by this version (schema) under these visibility rules?"""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return bool(version) and int(version[0]) == SCHEMA_VERSION and stored_rules(db_path) == rules
+
+
+def _labels_stale(db_path: Path, rules: vis.Rules, uploads: dict[str, vis.Label]) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'visibility_rules'").fetchone()
+            return (row is None or row[0] != rules.to_json()
+                    or any(stale for _, _, stale in _labels(conn, rules, uploads)))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True
 
 
 def _delete_document(db: sqlite_utils.Database, doc_id: str) -> None:
@@ -231,8 +302,11 @@ def build(
     progress: Progress | None = None,
     limits: Limits | None = None,
     force: bool = False,
+    visibility: vis.Rules | None = None,
 ) -> BuildReport:
-    """Bring the index at db_path up to date with the knowledge folder (see module doc)."""
+    """Bring the index at db_path up to date with the knowledge folder (see module doc). visibility: the
+    rules giving documents without their own label a level (folder defaults, the default); None keeps the
+    rules the index was last built with (the safe defaults for a new index)."""
     started = time.perf_counter()
     limits = limits or Limits()
     knowledge, db_path = Path(knowledge), Path(db_path)
@@ -244,6 +318,8 @@ def build(
         _clean_stale_temps(db_path)
         old = _existing_hashes(db_path)
         existing = {} if force else old
+        rules = visibility or (stored_rules(db_path) if old else None) or vis.Rules()
+        uploads = vis.read_uploads(knowledge)
         files = list(docs_mod.scan(knowledge, docs_mod.SUPPORTED + tuple(docs_mod.UNSUPPORTED_DOCUMENTS)))
         current: dict[str, tuple[Path, str]] = {}
         owner = _id_owners(files, knowledge, old)
@@ -264,7 +340,8 @@ def build(
         to_read = [d for d, (_, h) in current.items() if d not in existing or existing[d][1] != h]
         removed = [d for d in existing if d not in current]
         report.unchanged = len(current) - len(to_read)
-        if not to_read and not removed and db_path.exists() and existing:
+        if not to_read and not removed and db_path.exists() and existing and not _labels_stale(
+                db_path, rules, uploads):
             report.documents = len(existing)
             report.passages = _count_passages(db_path)
             report.seconds = time.perf_counter() - started
@@ -276,7 +353,8 @@ def build(
         elif tmp.exists():
             tmp.unlink()
         try:
-            report = _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id)
+            report = _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id,
+                            (rules, uploads))
             if report.modified or not existing:  # else (only unreadable files) the index stays as it is
                 os.replace(tmp, db_path)
                 _fsync_dir(db_path.parent)
@@ -287,7 +365,9 @@ def build(
     return report
 
 
-def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id) -> BuildReport:
+def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress, limits, first_id,
+           labels) -> BuildReport:
+    rules, uploads = labels
     db = sqlite_utils.Database(tmp)
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
@@ -318,12 +398,16 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             seen_hashes[digest] = doc_id
             if doc_id in existing:  # replaced only once the new version has been read
                 _delete_document(db, doc_id)
-            next_id += _write_document(db, vocab, prepared, next_id)
+            own = vis.declared(prepared.doc.visibility, prepared.doc.audience)
+            if prepared.doc.visibility and not vis.is_known(prepared.doc.visibility):
+                report.warnings.append((rel, vis.UNKNOWN_LEVEL_WARNING.format(value=prepared.doc.visibility)))
+            next_id += _write_document(db, vocab, prepared, next_id, vis.resolve(rel, own, rules, uploads))
             for warning in prepared.doc.warnings:
                 report.warnings.append((rel, warning))
                 log.info("warning: %s: %s", rel, warning, extra={"path": rel, "reason": warning})
             (report.changed if doc_id in existing else report.added).append(doc_id)
         db["meta"].upsert({"key": "next_passage_id", "value": str(next_id)}, pk="key")
+        _relabel(db, rules, uploads, report)
         report.passages = _write_statistics(db, vocab)
     report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     db.conn.commit()

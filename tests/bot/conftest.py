@@ -11,10 +11,12 @@ from bot.config import Config
 from bot.conversation import Conversation
 from bot.querylog import QueryLog
 from indexer.store import build
+from indexer.visibility import PUBLIC, Label, Rules
 
 from .fake_telegram import FakeTelegram
 
 ADMIN = 42
+OPEN = Rules(default=Label(PUBLIC))  # these tests' documents are public unless a test says otherwise
 CT33 = """---
 title: "Chỉ thị về tăng cường công tác dân vận của cơ quan hành chính nhà nước, chính quyền các cấp"
 number: "33/CT-TTg"
@@ -116,8 +118,8 @@ def knowledge(tmp_path) -> Path:
 @pytest.fixture
 def config(tmp_path, knowledge) -> Config:
     db = tmp_path / "data" / "index.db"
-    build(knowledge, db)
-    return Config.for_paths(knowledge, db, admins=frozenset({ADMIN}), rate_limit=0)
+    build(knowledge, db, visibility=OPEN)
+    return Config.for_paths(knowledge, db, admins=frozenset({ADMIN}), rate_limit=0, visibility=OPEN)
 
 
 @pytest.fixture

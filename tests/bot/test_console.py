@@ -71,6 +71,14 @@ def test_danvan_chat_over_a_pipe(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert db.exists() and "Đã lập chỉ mục: 3 văn bản" in done.stderr  # built first, there was none
+    # no config: the documents are internal (the safe default) and the terminal reads as the public
+    assert "Chưa tìm thấy nội dung" in done.stdout and "Không tìm thấy văn bản nào có số hiệu CT 33" in done.stdout
+    assert "người đứng đầu cơ quan" not in done.stdout.lower()
+    done = run_cli(
+        ["chat", "--all", "--db", str(db), "--knowledge", str(knowledge)],
+        "trách nhiệm người đứng đầu\n/vanban CT 33\n",
+    )
+    assert done.returncode == 0, done.stderr
     assert "🔎 Kết quả cho: trách nhiệm người đứng đầu" in done.stdout
     assert "Điều 1. Trách nhiệm của người đứng đầu" in done.stdout
     assert "Mã văn bản: van-ban/ct-33-2021" in done.stdout
@@ -81,7 +89,7 @@ def test_danvan_run_without_token_is_the_terminal_chat(tmp_path):
     write_knowledge(tmp_path / "knowledge")
     config = tmp_path / "conf" / "config.yaml"
     config.parent.mkdir()
-    config.write_text("knowledge: ../knowledge\ndb: data/index.db\n", encoding="utf-8")
+    config.write_text("knowledge: ../knowledge\ndb: data/index.db\nvisibility: {default: public}\n", encoding="utf-8")
     done = run_cli(["run"], "dân vận khéo\n", DANVAN_CONFIG=str(config))
     assert done.returncode == 0, done.stderr
     assert "Đẩy mạnh phong trào thi đua" in done.stdout

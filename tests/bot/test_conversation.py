@@ -23,7 +23,7 @@ from bot.querylog import QueryLog
 from indexer.store import build
 
 from .bot_testkit import assert_telegram_html, button, buttons_of
-from .conftest import ADMIN, write_knowledge
+from .conftest import ADMIN, OPEN, write_knowledge
 
 USER = 1001
 NONSENSE = "xyzzy qwerty plugh"
@@ -166,8 +166,8 @@ async def test_vanban_several_matches_are_listed(tmp_path):
         "Tăng cường và đổi mới công tác dân vận trong cơ quan hành chính nhà nước.\n"
     )
     knowledge = write_knowledge(tmp_path / "k", {"ct-16-2020.md": second, "ct-16-2016.md": first})
-    build(knowledge, tmp_path / "i.db")
-    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db"), QueryLog(tmp_path / "q.db"))
+    build(knowledge, tmp_path / "i.db", visibility=OPEN)
+    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db", visibility=OPEN), QueryLog(tmp_path / "q.db"))
     reply = await conv.handle_message(private("/vanban CT 16"))
     assert reply.text_html.startswith("Có 2 văn bản")
     assert "31/03/2020" in reply.text_html and "16/05/2016" in reply.text_html
@@ -191,8 +191,8 @@ async def test_danhsach_pages(tmp_path):
         for i in range(1, 8)
     }
     knowledge = write_knowledge(tmp_path / "k", extra)
-    build(knowledge, tmp_path / "i.db")
-    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db"), QueryLog(tmp_path / "q.db"))
+    build(knowledge, tmp_path / "i.db", visibility=OPEN)
+    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db", visibility=OPEN), QueryLog(tmp_path / "q.db"))
     first = await conv.handle_message(private("/danhsach"))
     assert "(10) — trang 1/2" in first.text_html
     assert_telegram_html(first.text_html)
@@ -296,8 +296,8 @@ async def test_reply_never_exceeds_telegram_limit(tmp_path):
         f"source: https://example.org/{'a' * 3000}\n---\n\nĐiều 1. {'Tiêu đề rất dài ' * 15}\n\n{sentence}\n"
     )
     knowledge = write_knowledge(tmp_path / "k", {"dai.md": text})
-    build(knowledge, tmp_path / "i.db")
-    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db"), QueryLog(tmp_path / "q.db"))
+    build(knowledge, tmp_path / "i.db", visibility=OPEN)
+    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db", visibility=OPEN), QueryLog(tmp_path / "q.db"))
     replies = [await conv.handle_message(private("người đứng đầu cán bộ dân vận " * 40))]
     replies.append(await conv.handle_message(private("/vanban 1/QĐ-X")))
     replies.append(await conv.handle_button(private(""), button(replies[0], "f:").data))

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot import messages as M
 from bot.querylog import QueryLog
 from indexer.store import build
+from tests.bot.conftest import OPEN
 from tests.bot.fake_telegram import TOKEN
 
 from .conftest import ADMIN, USER, ask, write_many
@@ -64,13 +65,14 @@ async def test_kill_9_mid_reindex_then_restart(knowledge, telegram, tmp_path):
     tg = telegram
     data = tmp_path / "data"
     db = data / "index.db"
-    build(knowledge, db)
+    build(knowledge, db, visibility=OPEN)
     original = doc_ids(db)
     snapshot = db.read_bytes()
     write_many(knowledge / "bo-sung", 300)  # a reindex now takes seconds
     config_file = tmp_path / "config.yaml"
     config_file.write_text(
-        f"admins: [{ADMIN}]\nknowledge: {knowledge}\ndb: {db}\nquerylog: {data / 'querylog.db'}\nrate_limit: 0\n",
+        f"admins: [{ADMIN}]\nknowledge: {knowledge}\ndb: {db}\nquerylog: {data / 'querylog.db'}\nrate_limit: 0\n"
+        "visibility: {default: public}\n",
         encoding="utf-8",
     )
     bot = await start(tg, config_file, tmp_path)

@@ -16,7 +16,9 @@ def test_index_ask_search_json(knowledge, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "3 văn bản" in proc.stderr
 
-    proc = run("ask", "--db", db, "-k", "2", "--json", "chi thi 33 la gi")
+    proc = run("ask", "--db", db, "-k", "2", "--json", "chi thi 33 la gi")  # as the public: nothing is public
+    assert json.loads(proc.stdout)["hits"] == []
+    proc = run("ask", "--db", db, "-k", "2", "--json", "--all", "chi thi 33 la gi")
     data = json.loads(proc.stdout)
     assert data["query"] == "chi thi 33 la gi" and isinstance(data["confident"], bool)
     assert len(data["hits"]) == 2
@@ -24,7 +26,7 @@ def test_index_ask_search_json(knowledge, tmp_path):
     assert {"doc", "title", "number", "issued", "heading", "text", "score"} <= set(hit)
     assert hit["doc"] == "ct-33" and hit["number"] == "33/CT-TTg"
 
-    proc = run("search", "--db", db, "--jsonl", "-k", "1", stdin="CT 33\nBan Thanh tra nhân dân\n\n")
+    proc = run("search", "--db", db, "--jsonl", "-k", "1", "--all", stdin="CT 33\nBan Thanh tra nhân dân\n\n")
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [d["query"] for d in lines] == ["CT 33", "Ban Thanh tra nhân dân", ""]
     assert lines[1]["hits"][0]["doc"] == "luat/luat-99" and lines[2]["hits"] == []
