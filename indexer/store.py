@@ -137,8 +137,8 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
         "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": doc.visibility,
         "audience": json.dumps(doc.audience, ensure_ascii=False), "sha256": doc.sha256,
         "n_passages": len(parts), "indexed_at": time.time(),
-        "warnings": json.dumps(doc.warnings, ensure_ascii=False),
-    }, replace=True)
+        "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ocr": int(doc.ocr),
+    }, replace=True, alter=True)  # alter: an index made before the ocr column gets it
     return len(parts)
 
 
@@ -298,7 +298,13 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
     # Files with the content of an unchanged document are not even read.
     reading = [d for d in to_read if current[d][1] not in seen_hashes]
     jobs = [(str(current[d][0]), str(knowledge), limits) for d in reading]
-    results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout)
+
+    def on_note(job: int, text: str) -> None:  # progress inside one file (OCR pages)
+        if progress:
+            done = to_read.index(reading[job]) + 1
+            progress(done, len(to_read), f"{current[reading[job]][0].relative_to(knowledge).as_posix()}: {text}")
+
+    results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout, on_note=on_note)
     with db.conn, contextlib.closing(results):
         for doc_id in removed:
             _delete_document(db, doc_id)

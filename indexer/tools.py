@@ -1,0 +1,53 @@
+"""Running the external converters (antiword, catdoc, LibreOffice, pdftoppm, tesseract) safely: no shell,
+a time limit, output size bounded, and the tool dies with the reader process that started it (a reader killed
+at the parse time limit leaves no converter running)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+SETUP_HINT = "chạy scripts/setup-system (cài bằng apt-get)"
+
+
+class ToolError(Exception):
+    """The tool failed (exit status, time limit); the message is for logs."""
+
+
+def which(name: str) -> str | None:
+    return shutil.which(name)
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    os.setsid()  # its own process group, so that a time-out kills the tool's children too
+
+
+def run(args: list[str], timeout: float, cwd: Path | None = None, env: dict | None = None,
+        max_output: int = 64 * 1024 * 1024) -> bytes:
+    """The tool's stdout. Raises ToolError on a non-zero exit, a time-out or too much output."""
+    proc = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+        env=env, preexec_fn=_die_with_parent,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout if timeout > 0 else None)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise ToolError(f"{Path(args[0]).name}: time-out after {timeout:g} s") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever it left behind
+    if proc.returncode != 0:
+        raise ToolError(f"{Path(args[0]).name}: exit {proc.returncode}: {err.decode('utf-8', 'replace')[-300:]}")
+    if len(out) > max_output:
+        raise ToolError(f"{Path(args[0]).name}: output over {max_output} bytes")
+    return out
