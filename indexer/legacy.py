@@ -119,8 +119,8 @@ def decode_vni(text: str) -> str:
 DECODERS = {"TCVN3": decode_tcvn3, "VNI": decode_vni}
 CANDIDATE_SHARE = 0.25  # a line whose non-ASCII letters are this much foreign may be in a legacy encoding
 RESULT_SHARE = 0.05  # what a conversion may leave foreign (of the converted lines' letters)
-MIN_FOREIGN = 3
-TCVN3_SYMBOL_SHARE = 0.2  # of the non-ASCII characters, codes 0xA1-0xBF (see detect)  # fewer foreign characters in the whole text: nothing to decide on
+MIN_FOREIGN = 3  # fewer foreign characters in the whole text: nothing to decide on
+TCVN3_SYMBOL_SHARE = 0.2  # of the non-ASCII characters, codes 0xA1-0xBF (see detect)
 
 
 def _candidate(line: str) -> bool:
