@@ -117,15 +117,32 @@ def decode_vni(text: str) -> str:
 
 
 DECODERS = {"TCVN3": decode_tcvn3, "VNI": decode_vni}
-CANDIDATE_SHARE = 0.25  # a line whose non-ASCII letters are this much foreign may be in a legacy encoding
+LATIN1_SHARE = 0.9  # of a legacy line's non-ASCII characters, at least this many are one-byte codes
 RESULT_SHARE = 0.05  # what a conversion may leave foreign (of the converted lines' letters)
 MIN_FOREIGN = 3  # fewer foreign characters in the whole text: nothing to decide on
 TCVN3_SYMBOL_SHARE = 0.2  # of the non-ASCII characters, codes 0xA1-0xBF (see detect)
 
 
+_VNI_PAIR = re.compile("|".join(re.escape(c) for c in VNI if len(c) == 2))
+
+
+def _one_byte_share(line: str) -> float:
+    high = [c for c in line if not c.isascii()]
+    return sum(1 for c in high if c <= "\u00ff" or c in _CP1252_BACK) / len(high) if high else 0.0
+
+
 def _candidate(line: str) -> bool:
-    foreign, latin = _counts(line)
-    return foreign >= 1 and foreign >= CANDIDATE_SHARE * latin
+    """A line that may be in a legacy encoding: some foreign characters, and (nearly) only one-byte codes
+    (a Unicode Vietnamese line has letters beyond Latin-1: ư ơ đ ạ ế…)."""
+    return _counts(line)[0] >= 1 and _one_byte_share(line) >= LATIN1_SHARE
+
+
+def _legacy_line(line: str, encoding: str) -> bool:
+    """In a document found to be in this encoding: a line to convert. VNI lines may hold only letters that
+    Vietnamese also has ("Nhaân daân"): then a VNI letter-and-mark pair and nothing beyond one-byte codes."""
+    if _candidate(line):
+        return True
+    return encoding == "VNI" and _one_byte_share(line) == 1.0 and bool(_VNI_PAIR.search(line))
 
 
 def detect(text: str) -> str | None:
@@ -160,9 +177,9 @@ def fix(text: str) -> tuple[str, str | None]:
     decode = DECODERS[encoding]
     out = []
     for line in unicodedata.normalize("NFC", text).splitlines(keepends=True):
-        if _candidate(line):
+        if _legacy_line(line, encoding):
             converted = unicodedata.normalize("NFC", decode(line))
-            if _counts(converted)[0] < _counts(line)[0]:
+            if _counts(converted)[0] <= _counts(line)[0]:
                 line = converted
         out.append(line)
     return "".join(out), encoding

@@ -44,6 +44,7 @@ class DocumentInfo:
     n_passages: int
     indexed_at: float
     path: str = ""
+    ocr: bool = False  # read from a scan by OCR
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Hit:
     position: int = 0
     source: str | None = None
     marks: list[tuple[int, int]] = field(default_factory=list)  # matched spans inside snippet
+    ocr: bool = False  # the passage was read from a scan by OCR
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -103,12 +105,13 @@ class Searcher:
             load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
         )
         docs = []
+        has_ocr = any(r[1] == "ocr" for r in conn.execute("PRAGMA table_info(documents)"))
         for row in conn.execute(
             "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
-            "n_passages, indexed_at, path FROM documents ORDER BY id"
+            f"n_passages, indexed_at, path, {'ocr' if has_ocr else '0'} FROM documents ORDER BY id"
         ):
             docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), row[9], json.loads(row[10] or "[]"),
-                                     row[11], row[12], row[13] or ""))
+                                     row[11], row[12], row[13] or "", bool(row[14])))
         with self._lock:
             old = getattr(self, "_conn", None)
             self._conn = conn
@@ -226,7 +229,7 @@ class Searcher:
                     continue
                 d = self.documents[self.by_id[doc_id]]
                 kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
-                                 score_of[i], position, d.source), words))
+                                 score_of[i], position, d.source, ocr=d.ocr), words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]
@@ -294,8 +297,8 @@ class Searcher:
             rows = self._conn.execute(
                 "SELECT id, heading, text, position FROM passages WHERE doc_id = ? ORDER BY position "
                 "LIMIT ? OFFSET ?", (doc_id, limit, start)).fetchall()
-        return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source)
-                for r in rows]
+        return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source,
+                    ocr=d.ocr) for r in rows]
 
     def passage(self, passage_id: int) -> Hit | None:
         with self._lock:
@@ -304,7 +307,8 @@ class Searcher:
         if row is None:
             return None
         d = self.documents[self.by_id[row[1]]]
-        return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source)
+        return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source,
+                   ocr=d.ocr)
 
     def stats(self) -> dict:
         return {"documents": len(self.documents), "passages": self.index.n_passages, "terms": len(self.vocab)}

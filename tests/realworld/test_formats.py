@@ -1,0 +1,233 @@
+"""Real-world formats, read by real tools: Word 97-2003 .doc, scanned PDFs and pictures (Tesseract OCR with
+the Vietnamese model), text typed in TCVN3 (.VnTime) or VNI fonts."""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+
+import pytest
+
+from indexer import documents, legacy, msword, ocr
+from indexer.documents import DocumentError, Limits, parse
+from indexer.search import Searcher
+from indexer.store import build
+from tests.hardening.hostile import FONT, make_docx, make_pdf
+
+from .samples import (
+    SCAN_TEXT,
+    need,
+    need_vietnamese_ocr,
+    png,
+    render_page,
+    scanned_pdf,
+    tcvn3,
+    vni,
+    word97,
+)
+
+TEXT = [
+    "KẾ HOẠCH",
+    "Triển khai phong trào thi đua \"Dân vận khéo\" ở thôn Đồng Tâm năm 2025",
+    "Ủy ban nhân dân xã phối hợp với Ủy ban Mặt trận Tổ quốc Việt Nam xã tổ chức hội nghị nhân dân, "
+    "lấy ý kiến về hương ước, quy ước và việc đóng góp xây dựng đường giao thông nông thôn.",
+    "Đoàn Thanh niên, Hội Phụ nữ, Hội Nông dân, Hội Cựu chiến binh vận động hội viên tham gia.",
+]
+NO_LIMIT = Limits(parse_timeout=0)
+
+
+def char_accuracy(expected: str, got: str) -> float:
+    """1 - (Levenshtein distance / length of the expected text), whitespace runs counted as one space."""
+    a, b = " ".join(expected.split()), " ".join(got.split())
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = row
+    return 1 - previous[-1] / len(a)
+
+
+# -- .doc ------------------------------------------------------------------------------------------------
+def test_word97_doc_is_read_by_each_installed_converter(monkeypatch):
+    data = word97(TEXT)
+    assert data.startswith(b"\xd0\xcf\x11\xe0")  # a real OLE2 Word file
+    doc = parse(data, ".doc", "ke-hoach", NO_LIMIT)
+    assert "hương ước, quy ước" in doc.text and "Hội Cựu chiến binh" in doc.text
+    assert doc.title.startswith("Triển khai phong trào thi đua") or doc.title.startswith("Kế hoạch")
+    tried = 0
+    for name, _ in msword.CONVERTERS:  # each converter alone gives the same words
+        if name not in msword.available():
+            continue
+        monkeypatch.setattr(msword, "available", lambda name=name: [name])
+        text = parse(data, ".doc", "x", NO_LIMIT).text
+        assert "Đoàn Thanh niên, Hội Phụ nữ" in text, name
+        tried += 1
+    assert tried >= 1
+
+
+def test_doc_renamed_docx_and_docx_renamed_doc():
+    data = word97(TEXT)
+    assert "Hội Phụ nữ" in parse(data, ".docx", "x", NO_LIMIT).text
+    assert "Hội Phụ nữ" in parse(make_docx(TEXT), ".doc", "x", NO_LIMIT).text
+
+
+def test_doc_without_any_converter_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(msword.tools, "which", lambda name: None)
+    with pytest.raises(DocumentError, match="chưa cài công cụ đọc tệp Word cũ .*setup-system"):
+        parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000, ".doc", "x", NO_LIMIT)
+
+
+def test_broken_doc_is_reported():
+    need("catdoc")
+    with pytest.raises(DocumentError, match=r"tệp Word cũ \(.doc\) bị hỏng"):
+        parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000, ".doc", "x", NO_LIMIT)
+
+
+# -- scans -------------------------------------------------------------------------------------------------
+def test_ocr_accuracy_on_a_rendered_scan(capsys):
+    """Render a known Vietnamese page at 300 dpi into a PDF with no text layer, OCR it, compare."""
+    need_vietnamese_ocr()
+    data = scanned_pdf([SCAN_TEXT])
+    import io
+
+    from pypdf import PdfReader
+
+    assert not PdfReader(io.BytesIO(data)).pages[0].extract_text().strip()  # really no text layer
+    doc = parse(data, ".pdf", "quet", NO_LIMIT)
+    accuracy = char_accuracy("\n".join(SCAN_TEXT), doc.text)
+    with capsys.disabled():
+        print(f"\nOCR character accuracy (Tesseract vie, 300 dpi, DejaVu Sans 12 pt): {accuracy:.4f}")
+    assert accuracy >= 0.95
+    assert doc.ocr and doc.number == "45/KH-UBND"
+
+
+def test_ocr_of_pictures():
+    need_vietnamese_ocr()
+    image = render_page(SCAN_TEXT[3:7])
+    for suffix, fmt in ((".png", "PNG"), (".jpg", "JPEG")):
+        import io
+
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format=fmt, quality=90)
+        doc = parse(buf.getvalue(), suffix, "anh", NO_LIMIT)
+        assert doc.ocr
+        assert char_accuracy("\n".join(SCAN_TEXT[3:7]), doc.text) >= 0.95, suffix
+
+
+def test_only_pages_without_text_are_ocrd_and_progress_is_reported():
+    need_vietnamese_ocr()
+    typed = ["Trang đầu đánh máy: Báo cáo sơ kết công tác dân vận sáu tháng đầu năm của Đảng ủy xã."] * 3
+    data = scanned_pdf([SCAN_TEXT[:5], SCAN_TEXT[5:]], typed_first=typed)
+    notes = []
+    results = list(documents.run_isolated(
+        documents.prepare, [], timeout=0))  # nothing to do: nothing yielded
+    assert results == []
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as root:
+        (Path(root) / "bao-cao.pdf").write_bytes(data)
+        for timeout in (0, 60):  # in this process, and in a reader process
+            notes.clear()
+            [(_, prepared)] = list(documents.run_isolated(
+                documents.prepare, [(str(Path(root) / "bao-cao.pdf"), root, Limits(parse_timeout=timeout))],
+                timeout=timeout, on_note=lambda job, text: notes.append(text),
+            ))
+            assert prepared.doc.ocr
+            text = "\n".join(p[2] for p in prepared.passages)
+            assert "Trang đầu đánh máy" in text and "giải phóng mặt bằng" in text
+            assert notes == ["OCR trang 1/2", "OCR trang 2/2"], timeout
+
+
+def test_ocr_page_limit_and_missing_tesseract(monkeypatch):
+    need_vietnamese_ocr()
+    data = scanned_pdf([SCAN_TEXT[:2]] * 3)
+    with pytest.raises(DocumentError, match="bản quét.*3 trang, vượt giới hạn nhận dạng chữ .OCR. 2 trang"):
+        parse(data, ".pdf", "x", Limits(parse_timeout=0, max_ocr_pages=2))
+    monkeypatch.setattr(ocr.tools, "which", lambda name: None)
+    with pytest.raises(DocumentError, match="không có lớp chữ .bản quét.*chưa cài Tesseract.*setup-system"):
+        parse(data, ".pdf", "x", NO_LIMIT)
+
+
+def test_ocr_stops_within_the_time_limit(monkeypatch):
+    need_vietnamese_ocr()
+    data = scanned_pdf([SCAN_TEXT[:3]] * 6)
+    with pytest.raises(DocumentError, match="nhận dạng chữ .OCR. xong \\d trang thì hết thời gian cho phép .3 giây"):
+        parse(data, ".pdf", "x", Limits(parse_timeout=3))
+
+
+def test_scans_are_indexed_and_remember_ocr(tmp_path):
+    need_vietnamese_ocr()
+    knowledge = tmp_path / "k"
+    knowledge.mkdir()
+    (knowledge / "ke-hoach-quet.pdf").write_bytes(scanned_pdf([SCAN_TEXT]))
+    (knowledge / "danh-may.pdf").write_bytes(make_pdf(TEXT))
+    (knowledge / "anh-chup.png").write_bytes(png(render_page(TEXT[1:2])))
+    report = build(knowledge, tmp_path / "i.db")
+    assert not report.errors and report.documents == 3, report.errors
+    s = Searcher(tmp_path / "i.db")
+    hit = s.search("giải phóng mặt bằng liên thôn Khe Sanh").hits[0]
+    assert hit.doc == "ke-hoach-quet" and hit.ocr
+    assert s.document("ke-hoach-quet").ocr and s.document("anh-chup").ocr
+    assert not s.document("danh-may").ocr
+    assert not s.search("hương ước quy ước đường giao thông nông thôn").hits[0].ocr
+
+
+# -- legacy encodings ----------------------------------------------------------------------------------------
+LEGACY_TEXT = (
+    "Ủy ban nhân dân xã Đông Hòa tổ chức Hội nghị nhân dân bàn về hương ước, quy ước của thôn; "
+    "Ban Thanh tra nhân dân giám sát việc đóng góp xây dựng đường giao thông nông thôn năm 2024."
+)
+
+
+def test_tcvn3_and_vni_text_files_are_converted():
+    for name, data in (("tcvn3", tcvn3(LEGACY_TEXT)), ("vni", vni(LEGACY_TEXT).encode("latin-1"))):
+        doc = parse(data, ".txt", name, NO_LIMIT)
+        assert doc.text.lower() == unicodedata.normalize("NFC", LEGACY_TEXT).lower(), name
+    # VNI keeps capitals; TCVN3 typed with .VnTime has them as small letters
+    assert parse(vni(LEGACY_TEXT).encode("latin-1"), ".txt", "v", NO_LIMIT).text == LEGACY_TEXT
+
+
+def test_legacy_text_in_docx_and_pdf_is_converted():
+    paragraphs = ["Kế hoạch", tcvn3(LEGACY_TEXT).decode("latin-1"), vni("Đoàn Thanh niên xung kích tình nguyện")]
+    doc = parse(make_docx(paragraphs), ".docx", "x", NO_LIMIT)
+    assert "hương ước, quy ước của thôn" in doc.text
+    assert any("TCVN3" in w for w in doc.warnings)
+    if FONT.exists():
+        pdf = parse(make_pdf([vni(LEGACY_TEXT)]), ".pdf", "p", NO_LIMIT)
+        assert "Ban Thanh tra nhân dân giám sát" in pdf.text
+
+
+def test_mixed_document_converts_only_the_legacy_lines():
+    unicode_line = "Đảng ủy xã lãnh đạo công tác dân vận."
+    text = "\n".join([unicode_line, vni(LEGACY_TEXT), unicode_line])
+    fixed, encoding = legacy.fix(text)
+    assert encoding == "VNI"
+    assert fixed.splitlines() == [unicode_line, LEGACY_TEXT, unicode_line]
+
+
+def test_other_languages_and_unicode_are_left_alone():
+    for text in (
+        "Die Größe der Übung für Straßen in Hà Nội, schön. " * 3,
+        "Le député a été élu à Paris, où il a présenté ses vœux; ça va, garçon? " * 3,
+        LEGACY_TEXT * 2,
+        "Trận đấu — “Dân vận khéo” © 2024 ® ½ · ¶ §",
+    ):
+        assert legacy.fix(text) == (text, None), text[:30]
+
+
+def test_every_vietnamese_letter_round_trips():
+    letters = "".join(sorted(legacy._vni_table()))
+    assert len(letters) == 134  # 67 small letters with marks (and đ), and their capitals
+    assert legacy.decode_vni(vni(letters)) == letters
+    words = " ".join(f"x{c}y" for c in letters)  # inside words, as in text
+    assert legacy.fix(vni(words))[0] == words
+    assert legacy.fix(tcvn3(words).decode("latin-1"))[0].lower() == words.lower()
+
+
+def test_tools_are_found_by_the_setup_script():
+    script = documents._PACKAGE_ROOT / "scripts" / "setup-system"
+    assert script.is_file() and "tesseract-ocr-vie" in script.read_text()
+    if shutil.which("apt-get") is None:
+        pytest.skip("no apt-get here")
