@@ -76,6 +76,37 @@ def cmd_index(args) -> int:
     return 0 if report.documents > 0 or not report.errors else 1
 
 
+def cmd_add(args) -> int:
+    """Fetch a page (or a linked document), save it into the knowledge folder, index incrementally."""
+    from bot.config import ConfigError, LimitsConfig, load_config
+    from indexer import web
+    from indexer.documents import DocumentError
+    from indexer.store import build
+
+    _library_logs(args.verbose)
+    limits = LimitsConfig()
+    if args.config:
+        try:
+            limits = load_config(args.config).limits
+        except ConfigError as exc:
+            print(f"LỖI cấu hình: {exc}", file=sys.stderr)
+            return 2
+    knowledge = Path(args.knowledge)
+    status = 0
+    for url in args.urls:
+        try:
+            saved = web.save(url, knowledge, int(limits.max_page_mb * 2**20), limits.fetch_seconds)
+        except DocumentError as exc:
+            print(f"LỖI {url}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        rel = saved.path.relative_to(knowledge).as_posix()
+        print(f"{'Đã thay' if saved.replaced else 'Đã lưu'} {url} -> {rel}", file=sys.stderr)
+    report = build(knowledge, Path(args.db), progress=_progress_bar(), limits=limits.document_limits())
+    print_report(report)
+    return status
+
+
 def _open(args):
     from indexer.search import Searcher
 
@@ -165,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="lấy các giới hạn (limits) từ tệp cấu hình YAML của bot")
     p.add_argument("-v", "--verbose", action="store_true", help="in cả nhật ký (log) của bộ lập chỉ mục")
     p.set_defaults(func=cmd_index)
+
+    p = with_db(sub.add_parser("add", help="tải trang web (tin trên cổng thông tin) vào thư mục tài liệu, lập chỉ mục"))
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("--knowledge", default=str(default_knowledge_dir()), help="thư mục tài liệu (mặc định: %(default)s)")
+    p.add_argument("--config", help="lấy các giới hạn (limits) từ tệp cấu hình YAML của bot")
+    p.add_argument("-v", "--verbose", action="store_true", help="in cả nhật ký (log) của bộ lập chỉ mục")
+    p.set_defaults(func=cmd_add)
 
     p = with_db(sub.add_parser("ask", help="hỏi một câu, in các đoạn trả lời"))
     p.add_argument("-k", type=int, default=5)
