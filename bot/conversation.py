@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from indexer import store
+from indexer import store, web
 from indexer.analysis import fold
 from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
 from indexer.documents import doc_id as make_doc_id
@@ -39,6 +39,7 @@ from .config import MB, Config
 from .formatting import TELEGRAM_LIMIT, date_vi, decimal_vi, esc, esc_clip, join_blocks, length, marked_html
 from .formatting import source_html as render_source
 from .querylog import QueryLog
+from .realworld import RealWorld, updated_vi
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ class _Refused(Exception):
         self.reason = reason
 
 
-class Conversation:
+class Conversation(RealWorld):
     """The bot's behaviour. One instance serves every chat; safe to use from one event loop."""
 
     def __init__(
@@ -321,6 +322,8 @@ class Conversation:
                 return None  # a bare /start or /help in a group may be meant for another bot
             blocked, reply = self._rate_check(msg)
             return reply if blocked else await handler(msg, arg)
+        if private and self.is_admin(msg) and web.is_url(text):  # an admin adds a page by its link
+            return await self.add_link(msg, text.strip())
         if not private:
             mention = self._mention()
             mentioned = bool(mention and mention.search(text))
@@ -445,7 +448,8 @@ class Conversation:
             meta.append(f"{M.NUMBER_LABEL}: <b>{esc_clip(hit.number, 60)}</b>")
         if hit.issued:
             meta.append(f"{M.DATE_LABEL} {esc_clip(date_vi(hit.issued), 30)}")
-        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>"]
+        scanned = f" {M.SCANNED_LABEL_HTML}" if hit.ocr else ""
+        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>{scanned}"]
         if meta:
             lines.append(" · ".join(meta))
         if hit.heading:
@@ -634,10 +638,13 @@ class Conversation:
         row: list[Button] = []
         for i, doc in enumerate(docs[start : start + DOCS_PER_PAGE], start + 1):
             meta = " · ".join(esc(x) for x in (doc.number, date_vi(doc.issued)) if x)
+            updated = M.LIST_UPDATED.format(when=updated_vi(doc.indexed_at)) if doc.indexed_at else ""
             lines.append(
                 f"{i}. {esc_clip(doc.title, 300)}"
+                + (f" {M.SCANNED_LABEL_HTML}" if doc.ocr else "")
                 + (f" — <b>{meta}</b>" if meta else "")
                 + f"\n    <code>{esc_clip(doc.id, 150)}</code>"
+                + (f" · <i>{updated}</i>" if updated else "")
             )
             button = self._doc_button(searcher, doc, f"{i}. ")
             if button:
@@ -947,7 +954,9 @@ class Conversation:
         return Reply(join_blocks(blocks))
 
     def close(self) -> None:
-        """Stop the reader threads (the query log is closed by its owner)."""
+        """Stop the reader threads and the folder sync (the query log is closed by its owner)."""
+        if self._sync_task is not None:
+            self._sync_task.cancel()
         self._readers.shutdown(wait=False, cancel_futures=True)
 
     async def wait_idle(self) -> None:

@@ -36,6 +36,7 @@ class Saved:
     url: str  # the page's final address (after redirects)
     title: str | None = None
     replaced: bool = False
+    previous: bytes | None = None  # the replaced file's content (to put back if the new one is not indexed)
 
 
 def is_url(text: str) -> bool:
@@ -146,12 +147,13 @@ def save(url: str, knowledge: Path, max_bytes: int, timeout: float) -> Saved:
     if suffix:  # a document behind the link: kept as it is (the same file name again replaces it)
         name = unquote(urlsplit(final).path.rsplit("/", 1)[-1]).rsplit(".", 1)[0]
         path = folder / f"{slug(name)}{suffix}"
-        replaced = path.exists()
+        previous = path.read_bytes() if path.is_file() else None
         _write(path, body)
-        return Saved(path, final, None, replaced)
+        return Saved(path, final, None, previous is not None, previous)
     if ctype and ctype not in ("text/html", "application/xhtml+xml", "text/plain"):
         raise DocumentError(f"địa chỉ không phải trang web hay văn bản ({ctype})")
     markdown, meta = page_markdown(body, url)
     path, replaced = _target(folder, url, slug(meta.get("title") or urlsplit(final).path or "trang"), ".md")
+    previous = path.read_bytes() if replaced else None
     _write(path, markdown.encode("utf-8"))
-    return Saved(path, final, meta.get("title"), replaced)
+    return Saved(path, final, meta.get("title"), replaced, previous)
