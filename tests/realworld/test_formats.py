@@ -231,3 +231,35 @@ def test_tools_are_found_by_the_setup_script():
     assert script.is_file() and "tesseract-ocr-vie" in script.read_text()
     if shutil.which("apt-get") is None:
         pytest.skip("no apt-get here")
+
+
+async def test_the_bot_marks_answers_from_scans(tmp_path):
+    need_vietnamese_ocr()
+    from bot.config import Config
+    from bot.conversation import Conversation, Incoming
+    from bot.querylog import QueryLog
+    from tests.bot.bot_testkit import assert_telegram_html
+
+    from tests.bot.conftest import write_knowledge
+
+    knowledge = write_knowledge(tmp_path / "k")
+    (knowledge / "ke-hoach-quet.pdf").write_bytes(scanned_pdf([SCAN_TEXT]))
+    (knowledge / "danh-may.docx").write_bytes(make_docx(TEXT))
+    db = tmp_path / "i.db"
+    assert not build(knowledge, db).errors
+    log = QueryLog(tmp_path / "q.db")
+    conv = Conversation(Config.for_paths(knowledge, db), log)
+    try:
+        ask = Incoming(user_id=5, chat_id=5, chat_type="private", text="giải phóng mặt bằng liên thôn Khe Sanh")
+        reply = await conv.handle_message(ask)
+        assert_telegram_html(reply.text_html)
+        first = reply.text_html.split("\n\n")[1]
+        assert "Kế hoạch" in first and "(văn bản quét)" in first
+        other = await conv.handle_message(
+            Incoming(user_id=5, chat_id=5, chat_type="private", text="Hội Cựu chiến binh vận động hội viên"))
+        assert "(văn bản quét)" not in other.text_html.split("\n\n")[1]
+        listing = await conv.handle_message(Incoming(user_id=5, chat_id=5, chat_type="private", text="/danhsach"))
+        assert listing.text_html.count("(văn bản quét)") == 1 and listing.text_html.count("cập nhật") == 5
+    finally:
+        conv.close()
+        log.close()
