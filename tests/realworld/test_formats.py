@@ -239,7 +239,6 @@ async def test_the_bot_marks_answers_from_scans(tmp_path):
     from bot.conversation import Conversation, Incoming
     from bot.querylog import QueryLog
     from tests.bot.bot_testkit import assert_telegram_html
-
     from tests.bot.conftest import write_knowledge
 
     knowledge = write_knowledge(tmp_path / "k")
