@@ -285,8 +285,8 @@ def read_pdf(data: bytes, limits: Limits) -> tuple[str, bool]:
     except Exception as exc:  # pypdf can raise many errors on hostile files
         raise DocumentError("tệp PDF bị hỏng") from exc
     scanned = [i for i, t in enumerate(texts) if len(t.strip()) < MIN_PAGE_CHARS]
-    if len("".join(texts).strip()) >= 20 and len(scanned) < len(texts) / 2:
-        return "\n\n".join(texts), False  # typed; a few empty pages (cover, separators) are not worth OCR
+    if len("".join(texts).strip()) >= 20:  # typed: OCR only pages that are pictures (a scanned annex), not
+        scanned = [i for i in scanned if _has_image(pages[i])]  # blank separators
     if not scanned:
         return "\n\n".join(texts), False
     if len(scanned) > limits.max_ocr_pages:
@@ -310,6 +310,21 @@ def read_pdf(data: bytes, limits: Limits) -> tuple[str, bool]:
 
 
 MIN_PAGE_CHARS = 20  # a page with less text than this has no text layer worth the name
+
+
+def _has_image(page) -> bool:
+    """Does the page draw a picture (directly or in a form)? Malformed resources count as no."""
+    try:
+        xobjects = page["/Resources"].get_object().get("/XObject")
+        if xobjects is None:
+            return False
+        for ref in xobjects.get_object().values():
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image" or obj.get("/Subtype") == "/Form":
+                return True
+    except Exception:  # hostile or odd structures: treat as no picture
+        return False
+    return False
 
 
 def read_image(data: bytes, suffix: str, limits: Limits) -> str:

@@ -137,6 +137,21 @@ def test_only_pages_without_text_are_ocrd_and_progress_is_reported():
             assert notes == ["OCR trang 1/2", "OCR trang 2/2"], timeout
 
 
+def test_a_typed_pdf_with_blank_pages_is_not_ocrd(monkeypatch):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("dv", fname=str(FONT))
+    for _ in range(3):
+        pdf.add_page()  # blank separator pages
+    pdf.add_page()
+    pdf.set_font("dv", size=12)
+    pdf.multi_cell(0, 8, TEXT[2])
+    monkeypatch.setattr(ocr, "ocr_pdf_pages", lambda *a, **k: pytest.fail("OCR of blank pages"))
+    doc = parse(bytes(pdf.output()), ".pdf", "x", NO_LIMIT)
+    assert not doc.ocr and "Mặt trận Tổ quốc" in doc.text
+
+
 def test_ocr_page_limit_and_missing_tesseract(monkeypatch):
     need_vietnamese_ocr()
     data = scanned_pdf([SCAN_TEXT[:2]] * 3)
