@@ -4,6 +4,7 @@ and keeping the index in sync with a knowledge folder that colleagues keep addin
 from __future__ import annotations
 
 import asyncio
+import html as html_mod
 import http.server
 import threading
 import time
@@ -17,6 +18,7 @@ from bot.cli import main as cli
 from bot.conversation import Conversation, Incoming
 from bot.querylog import QueryLog
 from indexer import web
+from indexer.analysis import normalize
 from indexer.documents import DocumentError, split_front_matter
 from indexer.search import Searcher
 from indexer.store import build
@@ -252,3 +254,52 @@ def test_config_keys(tmp_path):
     assert config.limits.document_limits().max_ocr_pages == 7
     assert config.limits.max_page_mb == 2 and config.limits.fetch_seconds == 5
     assert load_config(None, env={}).sync_interval == 300
+
+
+def test_portal_news_pages_from_the_shared_corpus(site, tmp_path):
+    """The five news reports of the shared corpus, each served as a portal page (menus, a sidebar of other
+    news, a footer with a visit counter around the article): added by link, their paragraphs kept, the
+    portal's chrome left out, and each found by its own words."""
+    from tests.conftest import shared_docs
+
+    files = sorted(shared_docs().glob("tin-*.txt"))
+    if not files:
+        pytest.skip("no tin-*.txt in the shared corpus")
+    knowledge, db = tmp_path / "k", tmp_path / "i.db"
+    knowledge.mkdir()
+    paragraphs_of = {}
+    for n, path in enumerate(files):
+        lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        title = max(lines[:5], key=len)[:150]
+        paragraphs_of[path.stem] = (title, [x for x in lines if len(x) > 120 and not x.startswith(title)])
+        body = "".join(f"<p>{html_mod.escape(x)}</p>\n" for x in lines)
+        page = (
+            f"<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>{html_mod.escape(title)}</title>"
+            f"<meta property='article:published_time' content='2023-0{n + 1}-1{n}'></head><body>"
+            "<nav><a href='/'>Trang chủ</a> <a href='/gioi-thieu'>Giới thiệu</a> <a href='/tin'>Tin tức</a></nav>"
+            "<aside><h3>Tin cùng chuyên mục</h3><ul><li><a href='/x1'>Lễ ra quân mùa hè xanh tình nguyện</a></li>"
+            "<li><a href='/x2'>Thông báo lịch tiếp công dân định kỳ</a></li></ul></aside>"
+            f"<article><h1>{html_mod.escape(title)}</h1>{body}</article>"
+            "<footer>Cơ quan chủ quản: Văn phòng UBND. Điện thoại: 0123 456 789. Lượt truy cập: 987654</footer>"
+            "</body></html>"
+        )
+        site.pages[f"/tin/{path.stem}.html"] = ("text/html; charset=utf-8", page.encode("utf-8"))
+    urls = [site.url(f"/tin/{path.stem}.html") for path in files]
+    assert cli(["add", *urls, "--knowledge", str(knowledge), "--db", str(db)]) == 0
+    saved = sorted((knowledge / "trang-web").glob("*.md"))
+    assert len(saved) == len(files)
+    searcher = Searcher(db)
+    by_source = {d.source: d for d in searcher.documents}
+    for path, url in zip(files, urls, strict=True):
+        doc = by_source[url]
+        title, paragraphs = paragraphs_of[path.stem]
+        assert doc.issued and doc.issued.startswith("2023-")
+        assert " ".join(doc.title.split()[:6]) == " ".join(title.split()[:6])
+        text = " ".join(h.text for h in searcher.passages_of(doc.id))
+        flat = " ".join(normalize(text).split())
+        kept = [p for p in paragraphs if " ".join(normalize(p).split())[:100] in flat]
+        assert len(kept) >= 0.9 * len(paragraphs), (path.name, len(kept))
+        for chrome in ("Tin cùng chuyên mục", "mùa hè xanh", "Lượt truy cập: 987654", "Giới thiệu"):
+            assert chrome not in text, (path.name, chrome)
+        words = " ".join(paragraphs[0].split()[:14])
+        assert searcher.search(words).hits[0].doc == doc.id, (path.name, words)
