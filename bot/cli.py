@@ -21,11 +21,18 @@ def _progress_bar(stream=None):
     def show(done: int, total: int, name: str) -> None:
         width = 30
         filled = int(width * done / max(total, 1))
-        label = name if len(name) <= 40 else "…" + name[-39:]
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
-        if done == total:
-            stream.write("\n")
+        label = name if len(name) <= 60 else "…" + name[-59:]  # "file: OCR trang 3/12" while a scan is read
+        show.shown = True
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<60}")
         stream.flush()
+
+    def finish() -> None:
+        if show.shown:
+            stream.write("\n")
+            stream.flush()
+
+    show.shown = False
+    show.finish = finish
 
     return show
 
@@ -68,10 +75,13 @@ def cmd_index(args) -> int:
             print(f"LỖI cấu hình: {exc}", file=sys.stderr)
             return 2
     try:
-        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), limits=limits, force=args.force)
+        bar = _progress_bar()
+        report = build(Path(args.knowledge), Path(args.db), progress=bar, limits=limits, force=args.force)
     except FileNotFoundError as exc:
         print(f"LỖI: {exc}", file=sys.stderr)
         return 2
+    if bar:
+        bar.finish()
     print_report(report)
     return 0 if report.documents > 0 or not report.errors else 1
 
@@ -102,7 +112,10 @@ def cmd_add(args) -> int:
             continue
         rel = saved.path.relative_to(knowledge).as_posix()
         print(f"{'Đã thay' if saved.replaced else 'Đã lưu'} {url} -> {rel}", file=sys.stderr)
-    report = build(knowledge, Path(args.db), progress=_progress_bar(), limits=limits.document_limits())
+    bar = _progress_bar()
+    report = build(knowledge, Path(args.db), progress=bar, limits=limits.document_limits())
+    if bar:
+        bar.finish()
     print_report(report)
     return status
 
@@ -162,7 +175,11 @@ def cmd_eval(args) -> int:
         from indexer.store import build
 
         _library_logs(False)
-        print_report(build(Path(args.knowledge), db, progress=_progress_bar()))
+        bar = _progress_bar()
+        report = build(Path(args.knowledge), db, progress=bar)
+        if bar:
+            bar.finish()
+        print_report(report)
     reports = run(db, Path(args.questions), baselines=not args.no_baselines)
     if args.json:
         Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
