@@ -102,6 +102,28 @@ def test_ocr_accuracy_on_a_rendered_scan(capsys):
     assert doc.ocr and doc.number == "45/KH-UBND"
 
 
+def test_ocr_accuracy_on_a_degraded_photo(capsys):
+    """The same page as a poor copy: 200 dpi, skewed 1.2°, blurred, speckled, JPEG quality 60."""
+    need_vietnamese_ocr()
+    import io
+    import random
+
+    from PIL import ImageFilter
+
+    rng = random.Random(1)
+    image = render_page(SCAN_TEXT, dpi=200).rotate(1.2, fillcolor=255).filter(ImageFilter.GaussianBlur(0.8))
+    pixels = image.load()
+    for _ in range(60000):
+        pixels[rng.randrange(image.width), rng.randrange(image.height)] = rng.choice((0, 128, 255))
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=60)
+    doc = parse(buf.getvalue(), ".jpg", "anh", NO_LIMIT)
+    accuracy = char_accuracy("\n".join(SCAN_TEXT), doc.text)
+    with capsys.disabled():
+        print(f"\nOCR character accuracy, degraded photo (200 dpi, skew, blur, noise, JPEG 60): {accuracy:.4f}")
+    assert accuracy >= 0.9 and doc.number == "45/KH-UBND"
+
+
 def test_ocr_of_pictures():
     need_vietnamese_ocr()
     image = render_page(SCAN_TEXT[3:7])
