@@ -36,10 +36,9 @@ from .passages import split
 log = logging.getLogger(__name__)
 
 IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # photographed or scanned pages: OCR
-SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".doc", ".pdf", *IMAGES)
+SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".doc", ".rtf", ".pdf", *IMAGES)
 # Document formats people keep next to the supported ones: reported (with what to do) instead of skipped silently.
 UNSUPPORTED_DOCUMENTS = {
-    ".rtf": "tệp .rtf chưa đọc được: mở bằng Word, lưu lại thành .docx",
     ".odt": "tệp .odt chưa đọc được: lưu lại thành .docx",
 }
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
@@ -215,7 +214,12 @@ def read_doc(data: bytes, limits: Limits) -> str:
         return read_docx(data, limits)
     if data.startswith(b"%PDF"):
         raise DocumentError("tệp PDF mang đuôi .doc: đổi đuôi thành .pdf")
-    return msword.read_doc(data, limits.parse_timeout)
+    head = data[:4096].lstrip().lower()
+    if not data.startswith(_OLE_MAGIC) and not head.startswith(b"{\\rtf") and (
+        head.startswith((b"<html", b"<!doctype html")) or b"<html" in head
+    ):  # Word's "save as web page" under a .doc name
+        return read_html(data)[0]
+    return msword.read_doc(data, limits.parse_timeout)  # Word 97-2003, or RTF (catdoc, LibreOffice)
 
 
 def read_docx(data: bytes, limits: Limits) -> str:
@@ -440,7 +444,7 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         text, given = read_html(data)
     elif suffix == ".docx":
         text = read_docx(data, limits)
-    elif suffix == ".doc":
+    elif suffix in (".doc", ".rtf"):
         text = read_doc(data, limits)
     elif suffix in IMAGES:
         text, scanned = read_image(data, suffix, limits), True

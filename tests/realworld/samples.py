@@ -79,8 +79,8 @@ def scanned_pdf(pages: list[list[str]], typed_first: list[str] | None = None) ->
     return bytes(pdf.output())
 
 
-def word97(paragraphs: list[str]) -> bytes:
-    """A Word 97-2003 .doc: a .docx written here, saved as .doc by LibreOffice."""
+def word97(paragraphs: list[str], fmt: str = "doc") -> bytes:
+    """A Word 97-2003 .doc (or fmt: rtf): a .docx written here, saved as .doc by LibreOffice."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         pytest.skip("LibreOffice is not installed (needed to make a .doc; scripts/setup-system installs it)")
@@ -89,10 +89,10 @@ def word97(paragraphs: list[str]) -> bytes:
         src.write_bytes(make_docx(paragraphs))
         subprocess.run(
             [soffice, f"-env:UserInstallation={(Path(work) / 'profile').as_uri()}", "--headless",
-             "--convert-to", "doc", "--outdir", work, str(src)],
+             "--convert-to", fmt, "--outdir", work, str(src)],
             check=True, capture_output=True, timeout=180, env={"HOME": work, "PATH": "/usr/bin:/bin"},
         )
-        return (Path(work) / "van-ban.doc").read_bytes()
+        return (Path(work) / f"van-ban.{fmt}").read_bytes()
 
 
 # -- legacy encodings, tables written out here (independent of indexer/legacy.py) ------------------------

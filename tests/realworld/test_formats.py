@@ -72,6 +72,16 @@ def test_doc_renamed_docx_and_docx_renamed_doc():
     assert "Hội Phụ nữ" in parse(make_docx(TEXT), ".doc", "x", NO_LIMIT).text
 
 
+def test_rtf_and_web_page_saved_as_doc():
+    rtf = word97(TEXT, "rtf")
+    assert rtf.startswith(b"{\\rtf")
+    for suffix in (".rtf", ".doc"):
+        assert "Hội Cựu chiến binh" in parse(rtf, suffix, "x", NO_LIMIT).text, suffix
+    page = ("<html><head><meta charset='utf-8'><title>Kế hoạch</title></head><body>"
+            + "".join(f"<p>{p}</p>" for p in TEXT) + "</body></html>").encode()
+    assert "Hội Phụ nữ, Hội Nông dân" in parse(page, ".doc", "x", NO_LIMIT).text
+
+
 def test_doc_without_any_converter_says_what_to_install(monkeypatch):
     monkeypatch.setattr(msword.tools, "which", lambda name: None)
     with pytest.raises(DocumentError, match="chưa cài công cụ đọc tệp Word cũ .*setup-system"):
