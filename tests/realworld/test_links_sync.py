@@ -303,3 +303,26 @@ def test_portal_news_pages_from_the_shared_corpus(site, tmp_path):
             assert chrome not in text, (path.name, chrome)
         words = " ".join(paragraphs[0].split()[:14])
         assert searcher.search(words).hits[0].doc == doc.id, (path.name, words)
+
+
+async def test_admin_uploads_a_word97_doc_and_a_photographed_page(conv: Conversation):
+    from .samples import SCAN_TEXT, need_vietnamese_ocr, png, render_page, word97
+
+    data = word97(["KẾ HOẠCH", "Số: 17/KH-UBND", "Tổ chức tết trồng cây đời đời nhớ ơn Bác Hồ ở xã Hòa Bình."] * 2)
+
+    async def fetch(payload=data):
+        return payload
+
+    reply = await conv.handle_upload(private(""), "ke-hoach-trong-cay.doc", len(data), fetch)
+    assert_telegram_html(reply.text_html)
+    assert "Đã lưu và lập chỉ mục" in reply.text_html and "17/KH-UBND" in reply.text_html
+    need_vietnamese_ocr()
+    photo = png(render_page(SCAN_TEXT))
+
+    async def fetch_photo():
+        return photo
+
+    reply = await conv.handle_upload(private(""), "anh-chup.png", len(photo), fetch_photo)
+    assert "Đã lưu và lập chỉ mục" in reply.text_html and "45/KH-UBND" in reply.text_html
+    answer = await conv.handle_message(private("giải phóng mặt bằng liên thôn Khe Sanh", 1001))
+    assert "(văn bản quét)" in answer.text_html.split("\n\n")[1]
