@@ -119,7 +119,7 @@ def decode_vni(text: str) -> str:
 DECODERS = {"TCVN3": decode_tcvn3, "VNI": decode_vni}
 LATIN1_SHARE = 0.9  # of a legacy line's non-ASCII characters, at least this many are one-byte codes
 RESULT_SHARE = 0.05  # what a conversion may leave foreign (of the converted lines' letters)
-MIN_FOREIGN = 3  # fewer foreign characters in the whole text: nothing to decide on
+MIN_FOREIGN = 8  # fewer foreign characters in the whole text (a few © ® ½ in footers): nothing to decide on
 TCVN3_SYMBOL_SHARE = 0.2  # of the non-ASCII characters, codes 0xA1-0xBF (see detect)
 
 

@@ -257,6 +257,7 @@ def test_other_languages_and_unicode_are_left_alone():
         "Le député a été élu à Paris, où il a présenté ses vœux; ça va, garçon? " * 3,
         LEGACY_TEXT * 2,
         "Trận đấu — “Dân vận khéo” © 2024 ® ½ · ¶ §",
+        "Đảng ủy xã lãnh đạo công tác dân vận.\n" + "Copyright © 2024 – ® · ¶\n" * 2,
     ):
         assert legacy.fix(text) == (text, None), text[:30]
 
