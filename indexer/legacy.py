@@ -104,22 +104,30 @@ for _b in range(0x80, 0xA0):
         pass
 
 
+_CP1252_FORTH = {b: c for c, b in _CP1252_BACK.items()}
+
+
 def _as_latin1(text: str) -> str:
     return "".join(_CP1252_BACK.get(c, c) for c in text)
 
 
+def _unmapped_back(text: str) -> str:
+    """Codes 0x80-0x9F that the table did not take: back to the Windows-1252 characters they were (– “ ”…)."""
+    return "".join(_CP1252_FORTH.get(c, c) for c in text)
+
+
 def decode_tcvn3(text: str) -> str:
-    return "".join(TCVN3.get(c, c) for c in _as_latin1(text))
+    return _unmapped_back("".join(TCVN3.get(c, c) for c in _as_latin1(text)))
 
 
 def decode_vni(text: str) -> str:
-    return _VNI_PATTERN.sub(lambda m: VNI[m.group(0)], _as_latin1(text))
+    return _unmapped_back(_VNI_PATTERN.sub(lambda m: VNI[m.group(0)], _as_latin1(text)))
 
 
 DECODERS = {"TCVN3": decode_tcvn3, "VNI": decode_vni}
 LATIN1_SHARE = 0.9  # of a legacy line's non-ASCII characters, at least this many are one-byte codes
 RESULT_SHARE = 0.05  # what a conversion may leave foreign (of the converted lines' letters)
-MIN_FOREIGN = 8  # fewer foreign characters in the whole text (a few © ® ½ in footers): nothing to decide on
+MIN_FOREIGN = 5  # fewer foreign characters inside words in the whole text: nothing to decide on
 TCVN3_SYMBOL_SHARE = 0.2  # of the non-ASCII characters, codes 0xA1-0xBF (see detect)
 
 
@@ -145,13 +153,20 @@ def _legacy_line(line: str, encoding: str) -> bool:
     return encoding == "VNI" and _one_byte_share(line) == 1.0 and bool(_VNI_PAIR.search(line))
 
 
+def _in_words(text: str) -> int:
+    """Foreign characters next to a letter: legacy codes sit inside words ("nh©n", "Ñaûng")."""
+    return sum(
+        1 for i, c in enumerate(text)
+        if _is_foreign(c) and ((i > 0 and text[i - 1].isalpha()) or (i + 1 < len(text) and text[i + 1].isalpha()))
+    )
+
+
 def detect(text: str) -> str | None:
     """'TCVN3', 'VNI' or None: the legacy encoding the text's garbled lines are in, if one fits."""
     text = unicodedata.normalize("NFC", text)
     lines = [line for line in text.splitlines() if _candidate(line)]
     sample = "\n".join(lines)[:200_000]
-    foreign, _ = _counts(sample)
-    if foreign < MIN_FOREIGN:
+    if _in_words(sample) < MIN_FOREIGN:  # symbols standing alone (© 2024, ½, ¶) are no encoding
         return None
     latin1 = _as_latin1(sample)
     high = sum(1 for c in latin1 if not c.isascii())

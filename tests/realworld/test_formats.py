@@ -243,6 +243,12 @@ def test_legacy_text_in_docx_and_pdf_is_converted():
         assert "Ban Thanh tra nhân dân giám sát" in pdf.text
 
 
+def test_punctuation_of_windows_1252_survives_the_conversion():
+    line = "Đảng ủy xã – “Dân vận khéo” … năm 2024"
+    typed = "".join(tcvn3(c).decode("latin-1") if not c.isascii() and c not in "–“”…" else c for c in line)
+    assert legacy.fix("\n".join([typed] * 3)) == ("\n".join([line] * 3), "TCVN3")
+
+
 def test_mixed_document_converts_only_the_legacy_lines():
     unicode_line = "Đảng ủy xã lãnh đạo công tác dân vận."
     text = "\n".join([unicode_line, vni(LEGACY_TEXT), unicode_line])
