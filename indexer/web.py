@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from .analysis import fold
-from .documents import FRONT_MATTER, DocumentError, read_html
+from .documents import _META_CHARSET, FRONT_MATTER, DocumentError, read_html
 
 FOLDER = "trang-web"
 USER_AGENT = "Mozilla/5.0 (compatible; danvan-bot; +https://github.com/) Python-urllib"
@@ -44,7 +44,8 @@ def is_url(text: str) -> bool:
 
 
 def fetch(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str, str]:
-    """(body, final URL, content type). Raises DocumentError with a Vietnamese reason."""
+    """(body, final URL, content type). A page whose charset only the HTTP header gives comes back as UTF-8.
+    Raises DocumentError with a Vietnamese reason."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise DocumentError("chỉ nhận địa chỉ http:// hoặc https://")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*"})
@@ -57,6 +58,12 @@ def fetch(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str, str]:
             if len(body) > max_bytes:
                 raise DocumentError(_too_big(len(body), max_bytes))
             ctype = (response.headers.get_content_type() or "").lower()
+            charset = (response.headers.get_content_charset() or "").lower()
+            if ctype in ("text/html", "application/xhtml+xml", "text/plain") and charset not in ("", "utf-8", "utf8") \
+                    and not body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) \
+                    and not _META_CHARSET.search(body[:8192]):
+                with contextlib.suppress(LookupError, UnicodeDecodeError):
+                    body = body.decode(charset).encode("utf-8")
             return body, response.geturl(), ctype
     except DocumentError:
         raise

@@ -77,6 +77,7 @@ class Site:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # a client that gave up (the time-out test)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -118,6 +119,17 @@ def test_page_is_saved_with_front_matter_and_replaced_not_duplicated(site, tmp_p
     assert again.path == saved.path and again.replaced and again.previous is not None
     assert "200 bao tải" in again.path.read_text(encoding="utf-8")
     assert len(list((knowledge / "trang-web").iterdir())) == 1
+
+
+def test_charset_given_only_by_the_http_header(site, tmp_path):
+    from tests.hardening.hostile import to_cp1258
+
+    page = ("<html><head><title>Tin dân vận</title></head><body><article>"
+            + "<p>Hội Nông dân xã tổ chức tập huấn kỹ thuật trồng lúa hữu cơ cho hội viên thôn Trung Hậu.</p>" * 3
+            + "</article></body></html>")
+    site.pages["/1258"] = ("text/html; charset=windows-1258", to_cp1258(page))
+    saved = web.save(site.url("/1258"), tmp_path / "k", 2**20, 10)
+    assert "trồng lúa hữu cơ cho hội viên thôn Trung Hậu" in normalize(saved.path.read_text(encoding="utf-8"))
 
 
 def test_fetch_problems_are_reported_in_vietnamese(site, tmp_path):
