@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 DPI = 300
 LANGUAGE = "vie"
 DEFAULT_SECONDS = 600.0  # when reading has no time limit, still bound one page
+MEMORY_MB = 2048  # address space for pdftoppm and tesseract (an A4 page at 300 dpi needs ~100 MB)
 NO_TESSERACT_REASON = (
     "máy chưa cài Tesseract OCR với tiếng Việt (tesseract-ocr, tesseract-ocr-vie) để đọc bản quét: "
     f"{tools.SETUP_HINT}"
@@ -52,7 +53,7 @@ def recognise(image: Path, seconds: float) -> str:
     """The text Tesseract reads in one picture."""
     # --psm 3 (default): automatic page segmentation; stdout: the text, one line per printed line
     return tools.run(["tesseract", str(image), "stdout", "-l", LANGUAGE, "--dpi", str(DPI)],
-                     seconds).decode("utf-8", "replace")
+                     seconds, memory_mb=MEMORY_MB).decode("utf-8", "replace")
 
 
 class Budget:
@@ -98,7 +99,8 @@ def ocr_pdf_pages(data: bytes, pages: list[int], total: int, seconds: float,
             stem = Path(work) / f"page-{page}"
             try:
                 tools.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", "-singlefile",
-                           "-f", str(page + 1), "-l", str(page + 1), str(pdf), str(stem)], budget.left())
+                           "-f", str(page + 1), "-l", str(page + 1), str(pdf), str(stem)], budget.left(),
+                          memory_mb=MEMORY_MB)
                 image = stem.with_suffix(".png")
                 out[page] = recognise(image, budget.left())
                 image.unlink()

@@ -328,3 +328,21 @@ async def test_the_bot_marks_answers_from_scans(tmp_path):
     finally:
         conv.close()
         log.close()
+
+
+def test_a_picture_bomb_is_refused_quickly():
+    """100 kB of PNG that decompress to a 24000 x 24000 picture: stopped at the time limit (and OCR tools run
+    under a 2 GB address-space limit)."""
+    need_vietnamese_ocr()
+    import io
+    import time
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (24000, 24000), 1).save(buf, format="PNG", optimize=True)
+    assert len(buf.getvalue()) < 200_000
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match="không đọc được ảnh|hết thời gian|không có chữ"):
+        parse(buf.getvalue(), ".png", "bom", Limits(parse_timeout=5))
+    assert time.monotonic() - started < 15
