@@ -170,6 +170,22 @@ def _decode_legacy(data: bytes) -> str:
     raise DocumentError(LEGACY_FONT_REASON)
 
 
+LEGACY_CONVERTED = "chữ trong tệp dùng bảng mã cũ {encoding}, đã chuyển sang Unicode"
+
+
+def _legacy_file_encoding(data: bytes, decoded: str) -> str | None:
+    """The legacy encoding decode_text read a text file in, if it did (for the report)."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    found = legacy.decode_bytes(data)
+    return found[1] if found and found[0] == decoded else None
+
+
 def decode_text(data: bytes) -> str:
     """Bytes of a text file -> str. UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1258; binary
     TCVN3/ABC or VNI (converted); binary data and undecodable text are refused with a clear reason."""
@@ -436,7 +452,11 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
     given: dict = {}
     scanned = False
     if suffix in (".md", ".markdown", ".txt"):
-        raw, text, warnings = split_front_matter(decode_text(data))
+        decoded = decode_text(data)
+        raw, text, warnings = split_front_matter(decoded)
+        encoding = _legacy_file_encoding(data, decoded)
+        if encoding:
+            warnings.append(LEGACY_CONVERTED.format(encoding=encoding))
         given, more = _clean_meta(raw)
         warnings += more
         text = metadata.strip_chrome(text)
@@ -452,7 +472,7 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         text, scanned = read_pdf(data, limits)
     text, encoding = legacy.fix(text)
     if encoding:
-        warnings.append(f"chữ trong tệp dùng bảng mã cũ {encoding}, đã chuyển sang Unicode")
+        warnings.append(LEGACY_CONVERTED.format(encoding=encoding))
     check_readable(text, fonts=suffix not in (".md", ".markdown", ".txt"))
     text = normalize(text).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():

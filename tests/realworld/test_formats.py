@@ -229,6 +229,7 @@ def test_tcvn3_and_vni_text_files_are_converted():
     for name, data in (("tcvn3", tcvn3(LEGACY_TEXT)), ("vni", vni(LEGACY_TEXT).encode("latin-1"))):
         doc = parse(data, ".txt", name, NO_LIMIT)
         assert doc.text.lower() == unicodedata.normalize("NFC", LEGACY_TEXT).lower(), name
+        assert doc.warnings == [f"chữ trong tệp dùng bảng mã cũ {name.upper()}, đã chuyển sang Unicode"]
     # VNI keeps capitals; TCVN3 typed with .VnTime has them as small letters
     assert parse(vni(LEGACY_TEXT).encode("latin-1"), ".txt", "v", NO_LIMIT).text == LEGACY_TEXT
 
