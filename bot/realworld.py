@@ -27,6 +27,14 @@ def updated_vi(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%d/%m/%Y %H:%M")
 
 
+def _stamp(path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 class RealWorld:
     """Links and folder sync. Uses Conversation's config, build_lock, _rebuild, _read, _card_sync, log."""
 
@@ -82,11 +90,24 @@ class RealWorld:
 
     # -- keeping in sync with the knowledge folder
     async def sync(self) -> store.BuildReport | None:
-        """One incremental rescan (files added, changed, removed). Skipped (None) while another build runs."""
+        """One incremental rescan (files added, changed, removed). Skipped (None) while another build runs.
+        A file that could not be read is not read again until it changes (its size or time stamp) or an
+        admin asks for /reindex: a scan that ran out of time is not OCR'd again every few minutes."""
         if self.build_lock.locked():
             return None
+        knowledge = self.config.knowledge
+        failed = getattr(self, "_sync_failed", {})
+        known = {rel: reason for rel, (stamp, reason) in failed.items() if _stamp(knowledge / rel) == stamp}
         async with self.build_lock:
-            report = await self._rebuild()
+            report = await asyncio.to_thread(
+                self.build, knowledge, self.config.db, limits=self.config.limits.document_limits(),
+                known_errors=known,
+            )
+            await self.open()
+        self._sync_failed = {
+            rel: (_stamp(knowledge / rel), reason) for rel, reason in report.errors
+            if not reason.startswith("trùng ")  # duplicates depend on the other files: checked each time
+        }
         if report.modified:
             log.info(
                 "sync: %s added, %s changed, %s removed, %s errors",

@@ -231,8 +231,11 @@ def build(
     progress: Progress | None = None,
     limits: Limits | None = None,
     force: bool = False,
+    known_errors: dict[str, str] | None = None,
 ) -> BuildReport:
-    """Bring the index at db_path up to date with the knowledge folder (see module doc)."""
+    """Bring the index at db_path up to date with the knowledge folder (see module doc). known_errors:
+    files (relative path -> reason) the caller knows failed and have not changed since: reported again
+    without being read again (a periodic rescan does not re-OCR a scan that ran out of time every time)."""
     started = time.perf_counter()
     limits = limits or Limits()
     knowledge, db_path = Path(knowledge), Path(db_path)
@@ -256,6 +259,11 @@ def build(
             if owner[doc_id] != path:
                 other = owner[doc_id].relative_to(knowledge).as_posix()
                 _problem(report, rel, f"trùng mã văn bản {doc_id} với tệp {other} (cùng tên, khác đuôi): đổi tên tệp")
+                continue
+            if known_errors and rel in known_errors:
+                report.errors.append((rel, known_errors[rel]))
+                if doc_id in old:  # its last good version stays indexed
+                    current[doc_id] = (path, old[doc_id][1])
                 continue
             try:
                 current[doc_id] = (path, docs_mod.file_hash(path))

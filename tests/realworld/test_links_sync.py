@@ -338,3 +338,28 @@ async def test_admin_uploads_a_word97_doc_and_a_photographed_page(conv: Conversa
     assert "Đã lưu và lập chỉ mục" in reply.text_html and "45/KH-UBND" in reply.text_html
     answer = await conv.handle_message(private("giải phóng mặt bằng liên thôn Khe Sanh", 1001))
     assert "(văn bản quét)" in answer.text_html.split("\n\n")[1]
+
+
+async def test_sync_does_not_reread_a_file_that_failed_until_it_changes(conv: Conversation, knowledge: Path,
+                                                                        monkeypatch):
+    from indexer import documents
+
+    bad = knowledge / "hong.docx"
+    bad.write_bytes(b"PK\x03\x04 not really a docx")
+    reads = []
+    real_prepare = documents.prepare
+
+    def counting_prepare(path, root, limits):
+        reads.append(Path(path).name)
+        return real_prepare(path, root, limits)
+
+    monkeypatch.setattr("indexer.store.prepare", counting_prepare)
+    monkeypatch.setattr(conv, "config", replace(conv.config, limits=replace(conv.config.limits,
+                                                                            max_parse_seconds=0)))
+    first = await conv.sync()
+    assert [r for r, _ in first.errors] == ["hong.docx"] and reads == ["hong.docx"]
+    second = await conv.sync()
+    assert second.errors == first.errors and reads == ["hong.docx"]  # reported again, not read again
+    bad.write_bytes(make_docx(["Biên bản hội nghị cử tri thôn Đông Sơn về làm đường bê tông nội đồng."]))
+    third = await conv.sync()
+    assert not third.errors and third.added == ["hong"] and reads == ["hong.docx", "hong.docx"]
