@@ -13,6 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY scripts ./scripts
+# .doc converters, Tesseract OCR (Vietnamese), poppler; DANVAN_NO_LIBREOFFICE=1 keeps the image ~250 MB lighter
+# (antiword and catdoc read .doc files on their own; build with --build-arg DANVAN_NO_LIBREOFFICE=0 to add it).
+ARG DANVAN_NO_LIBREOFFICE=1
+RUN DANVAN_NO_LIBREOFFICE=$DANVAN_NO_LIBREOFFICE bash scripts/setup-system && rm -rf /var/lib/apt/lists/*
 COPY indexer ./indexer
 COPY bot ./bot
 COPY knowledge ./knowledge

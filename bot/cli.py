@@ -21,11 +21,18 @@ def _progress_bar(stream=None):
     def show(done: int, total: int, name: str) -> None:
         width = 30
         filled = int(width * done / max(total, 1))
-        label = name if len(name) <= 40 else "…" + name[-39:]
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<40}")
-        if done == total:
-            stream.write("\n")
+        label = name if len(name) <= 60 else "…" + name[-59:]  # "file: OCR trang 3/12" while a scan is read
+        show.shown = True
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<60}")
         stream.flush()
+
+    def finish() -> None:
+        if show.shown:
+            stream.write("\n")
+            stream.flush()
+
+    show.shown = False
+    show.finish = finish
 
     return show
 
@@ -69,13 +76,51 @@ def cmd_index(args) -> int:
             return 2
         limits, rules = config.limits.document_limits(), config.visibility
     try:
-        report = build(Path(args.knowledge), Path(args.db), progress=_progress_bar(), limits=limits, force=args.force,
+        bar = _progress_bar()
+        report = build(Path(args.knowledge), Path(args.db), progress=bar, limits=limits, force=args.force,
                        visibility=rules)
     except FileNotFoundError as exc:
         print(f"LỖI: {exc}", file=sys.stderr)
         return 2
+    if bar:
+        bar.finish()
     print_report(report)
     return 0 if report.documents > 0 or not report.errors else 1
+
+
+def cmd_add(args) -> int:
+    """Fetch a page (or a linked document), save it into the knowledge folder, index incrementally."""
+    from bot.config import ConfigError, LimitsConfig, load_config
+    from indexer import web
+    from indexer.documents import DocumentError
+    from indexer.store import build
+
+    _library_logs(args.verbose)
+    limits, rules = LimitsConfig(), None
+    if args.config:
+        try:
+            config = load_config(args.config)
+            limits, rules = config.limits, config.visibility
+        except ConfigError as exc:
+            print(f"LỖI cấu hình: {exc}", file=sys.stderr)
+            return 2
+    knowledge = Path(args.knowledge)
+    status = 0
+    for url in args.urls:
+        try:
+            saved = web.save(url, knowledge, int(limits.max_page_mb * 2**20), limits.fetch_seconds)
+        except DocumentError as exc:
+            print(f"LỖI {url}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        rel = saved.path.relative_to(knowledge).as_posix()
+        print(f"{'Đã thay' if saved.replaced else 'Đã lưu'} {url} -> {rel}", file=sys.stderr)
+    bar = _progress_bar()
+    report = build(knowledge, Path(args.db), progress=bar, limits=limits.document_limits(), visibility=rules)
+    if bar:
+        bar.finish()
+    print_report(report)
+    return status
 
 
 def _open(args):
@@ -168,7 +213,11 @@ def cmd_eval(args) -> int:
         from indexer.store import build
 
         _library_logs(False)
-        print_report(build(Path(args.knowledge), db, progress=_progress_bar()))
+        bar = _progress_bar()
+        report = build(Path(args.knowledge), db, progress=bar)
+        if bar:
+            bar.finish()
+        print_report(report)
     reports = run(db, Path(args.questions), baselines=not args.no_baselines)
     if args.json:
         Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -202,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="lấy các giới hạn (limits) từ tệp cấu hình YAML của bot")
     p.add_argument("-v", "--verbose", action="store_true", help="in cả nhật ký (log) của bộ lập chỉ mục")
     p.set_defaults(func=cmd_index)
+
+    p = with_db(sub.add_parser("add", help="tải trang web (tin trên cổng thông tin) vào thư mục tài liệu, lập chỉ mục"))
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("--knowledge", default=str(default_knowledge_dir()), help="thư mục tài liệu (mặc định: %(default)s)")
+    p.add_argument("--config", help="lấy các giới hạn (limits) từ tệp cấu hình YAML của bot")
+    p.add_argument("-v", "--verbose", action="store_true", help="in cả nhật ký (log) của bộ lập chỉ mục")
+    p.set_defaults(func=cmd_add)
 
     p = with_db(sub.add_parser("ask", help="hỏi một câu, in các đoạn trả lời"))
     p.add_argument("-k", type=int, default=5)

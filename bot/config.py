@@ -41,6 +41,7 @@ KNOWN_KEYS = {
     "visibility",
     "audiences",
     "members",
+    "sync_interval",
 }
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -65,6 +66,9 @@ class LimitsConfig:
     max_pdf_pages: int = 500
     max_unzipped_mb: float = 200.0  # a .docx's declared unpacked size (zip bombs)
     max_parse_seconds: float = 120.0  # reading one file (in a worker process, killed at the limit); 0 = no limit
+    max_ocr_pages: int = 100  # scanned pages read by OCR in one PDF
+    max_page_mb: float = 10.0  # a web page (or linked file) fetched from a link
+    fetch_seconds: float = 30.0  # time to fetch it
 
     @property
     def max_upload_bytes(self) -> int:
@@ -76,6 +80,7 @@ class LimitsConfig:
             max_pdf_pages=self.max_pdf_pages,
             max_unzipped_bytes=int(self.max_unzipped_mb * MB),
             parse_timeout=float(self.max_parse_seconds),
+            max_ocr_pages=self.max_ocr_pages,
         )
 
 
@@ -100,6 +105,7 @@ class Config:
     file_url: str = "https://api.telegram.org/file/bot"
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     rate_limit: int = 10  # questions per user per minute; 0 = no limit
+    sync_interval: float = 300.0  # seconds between rescans of the knowledge folder; 0 = no rescan
     path: Path | None = None  # the config file, if any
     visibility: vis.Rules = field(default_factory=vis.Rules)  # levels of documents without their own
     audiences: Mapping[str, Group] = field(default_factory=dict)  # name -> who may read its restricted documents
@@ -248,6 +254,9 @@ def load_config(
         max_parse_seconds=_number(
             lim.get("max_parse_seconds", defaults.max_parse_seconds), "limits.max_parse_seconds"
         ),
+        max_ocr_pages=int(_number(lim.get("max_ocr_pages", defaults.max_ocr_pages), "limits.max_ocr_pages", int)),
+        max_page_mb=_number(lim.get("max_page_mb", defaults.max_page_mb), "limits.max_page_mb"),
+        fetch_seconds=_number(lim.get("fetch_seconds", defaults.fetch_seconds), "limits.fetch_seconds", float, 1),
     )
     for key in lim:
         if key not in LimitsConfig.__dataclass_fields__:
@@ -283,6 +292,7 @@ def load_config(
         file_url=file_url,
         limits=limits,
         rate_limit=int(_number(raw.get("rate_limit", 10), "rate_limit", int)),
+        sync_interval=_number(raw.get("sync_interval", 300), "sync_interval"),
         path=config_path,
         visibility=rules,
         audiences=audiences,

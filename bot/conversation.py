@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from indexer import store
+from indexer import store, web
 from indexer import visibility as vis
 from indexer.analysis import fold
 from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
@@ -42,6 +42,7 @@ from .config import MB, Config
 from .formatting import TELEGRAM_LIMIT, date_vi, decimal_vi, esc, esc_clip, join_blocks, length, marked_html
 from .formatting import source_html as render_source
 from .querylog import QueryLog
+from .realworld import RealWorld, updated_vi
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class _Refused(Exception):
         self.reason = reason
 
 
-class Conversation:
+class Conversation(RealWorld):
     """The bot's behaviour. One instance serves every chat; safe to use from one event loop."""
 
     def __init__(
@@ -334,6 +335,8 @@ class Conversation:
                 return None  # a bare /start or /help in a group may be meant for another bot
             blocked, reply = self._rate_check(msg)
             return reply if blocked else await handler(msg, arg)
+        if private and self.is_admin(msg) and web.is_url(text):  # an admin adds a page by its link
+            return await self.add_link(msg, text.strip())
         if not private:
             mention = self._mention()
             mentioned = bool(mention and mention.search(text))
@@ -459,7 +462,9 @@ class Conversation:
         if hit.issued:
             meta.append(f"{M.DATE_LABEL} {esc_clip(date_vi(hit.issued), 30)}")
         mark = access.label(hit.visibility)
-        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>" + (f" · {mark}" if mark else "")]
+        scanned = f" {M.SCANNED_LABEL_HTML}" if hit.ocr else ""
+        lines = [f"<b>{f'{n}. ' if n else ''}{esc_clip(hit.title, 300)}</b>{scanned}"
+                 + (f" · {mark}" if mark else "")]
         if meta:
             lines.append(" · ".join(meta))
         if hit.heading:
@@ -660,11 +665,14 @@ class Conversation:
         for i, doc in enumerate(docs[start : start + DOCS_PER_PAGE], start + 1):
             meta = " · ".join(esc(x) for x in (doc.number, date_vi(doc.issued)) if x)
             mark = access.label(doc.visibility)
+            updated = M.LIST_UPDATED.format(when=updated_vi(doc.indexed_at)) if doc.indexed_at else ""
             lines.append(
                 f"{i}. {esc_clip(doc.title, 300)}"
+                + (f" {M.SCANNED_LABEL_HTML}" if doc.ocr else "")
                 + (f" — <b>{meta}</b>" if meta else "")
                 + (f" · {mark}" if mark else "")
                 + f"\n    <code>{esc_clip(doc.id, 150)}</code>"
+                + (f" · <i>{updated}</i>" if updated else "")
             )
             button = self._doc_button(searcher, doc, f"{i}. ", viewer)
             if button:
@@ -1013,7 +1021,9 @@ class Conversation:
         return Reply(join_blocks(blocks))
 
     def close(self) -> None:
-        """Stop the reader threads (the query log is closed by its owner)."""
+        """Stop the reader threads and the folder sync (the query log is closed by its owner)."""
+        if self._sync_task is not None:
+            self._sync_task.cancel()
         self._readers.shutdown(wait=False, cancel_futures=True)
 
     async def wait_idle(self) -> None:

@@ -238,3 +238,9 @@ CONFIG_UNREADABLE = "không đọc được tệp cấu hình {path}: {reason}"
 CONFIG_NOT_MAPPING = "tệp cấu hình phải là các cặp khóa: giá trị"
 CONFIG_BAD_VALUE = "giá trị của '{key}' không hợp lệ: {reason}"
 CONFIG_NEED_WEBHOOK_URL = "chế độ webhook cần webhook.url (địa chỉ https công khai của bot)"
+
+# -- links and scans
+LINK_OK_HTML = "✅ Đã tải trang {url}, lưu thành <code>{path}</code>{replaced} và lập chỉ mục."
+LINK_FAILED_HTML = "❌ Không lấy được trang {url}: {reason}."
+SCANNED_LABEL_HTML = "<i>(văn bản quét)</i>"
+LIST_UPDATED = "cập nhật {when}"

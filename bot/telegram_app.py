@@ -141,6 +141,7 @@ class TelegramFrontend:
         """post_init: learn the bot's username, open the index, register the command menus."""
         self.conv.bot_username = app.bot.username or ""
         await self.conv.open()
+        self.conv.start_sync()  # rescan the knowledge folder every sync_interval seconds
         public = [BotCommand(name, text) for name, text in M.COMMANDS]
         admin = public + [BotCommand(name, text) for name, text in M.ADMIN_COMMANDS]
         await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
@@ -157,6 +158,7 @@ class TelegramFrontend:
         )
 
     async def on_shutdown(self, app: Application) -> None:
+        await self.conv.stop_sync()
         self.conv.close()
         self.conv.log.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -28,17 +29,16 @@ from pathlib import Path
 
 import yaml
 
-from . import metadata
+from . import legacy, metadata, msword, ocr
 from .analysis import normalize, terms
 from .passages import split
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
+IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # photographed or scanned pages: OCR
+SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".doc", ".rtf", ".pdf", *IMAGES)
 # Document formats people keep next to the supported ones: reported (with what to do) instead of skipped silently.
 UNSUPPORTED_DOCUMENTS = {
-    ".doc": "tệp Word cũ (.doc) chưa đọc được: mở bằng Word, lưu lại thành .docx",
-    ".rtf": "tệp .rtf chưa đọc được: mở bằng Word, lưu lại thành .docx",
     ".odt": "tệp .odt chưa đọc được: lưu lại thành .docx",
 }
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
@@ -58,6 +58,7 @@ class Limits:
     max_pdf_pages: int = 500
     max_unzipped_bytes: int = 200 * 1024 * 1024
     parse_timeout: float = 120.0
+    max_ocr_pages: int = 100  # scanned pages read by OCR in one PDF
 
 
 class DocumentError(Exception):
@@ -81,6 +82,7 @@ class Document:
     path: str = ""
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    ocr: bool = False  # its text (or part of it) was read from a scan by OCR
 
 
 def doc_id(path: Path, root: Path) -> str:
@@ -151,19 +153,42 @@ def check_readable(text: str, fonts: bool = True) -> None:
 
 
 def _decode_legacy(data: bytes) -> str:
-    """Not UTF-8: Windows-1258 (the Vietnamese Windows code page) if the result reads as Vietnamese."""
+    """Not UTF-8: Windows-1258 (the Vietnamese Windows code page) if the result reads as Vietnamese, else
+    TCVN3 (ABC) or VNI (legacy.py), converted to Unicode."""
     try:
         text = data.decode("cp1258")
-    except UnicodeDecodeError as exc:
-        raise DocumentError("không đọc được bảng mã của tệp (cần lưu lại bằng Unicode UTF-8)") from exc
-    if not _looks_binary(text) and _foreign_share(text) > 0.15:
-        raise DocumentError(LEGACY_FONT_REASON)
-    return text
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and (_looks_binary(text) or _foreign_share(text) <= 0.15):
+        return text
+    if b"\x00" not in data[:4096]:
+        found = legacy.decode_bytes(data)
+        if found:
+            return found[0]
+    if text is None:
+        raise DocumentError("không đọc được bảng mã của tệp (cần lưu lại bằng Unicode UTF-8)")
+    raise DocumentError(LEGACY_FONT_REASON)
+
+
+LEGACY_CONVERTED = "chữ trong tệp dùng bảng mã cũ {encoding}, đã chuyển sang Unicode"
+
+
+def _legacy_file_encoding(data: bytes, decoded: str) -> str | None:
+    """The legacy encoding decode_text read a text file in, if it did (for the report)."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    found = legacy.decode_bytes(data)
+    return found[1] if found and found[0] == decoded else None
 
 
 def decode_text(data: bytes) -> str:
     """Bytes of a text file -> str. UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1258; binary
-    data and text in the old Vietnamese 8-bit encodings (TCVN3/ABC, VNI) are refused with a clear reason."""
+    TCVN3/ABC or VNI (converted); binary data and undecodable text are refused with a clear reason."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
@@ -198,9 +223,24 @@ def split_front_matter(text: str) -> tuple[dict, str, list[str]]:
     return meta, text[m.end():], []
 
 
+def read_doc(data: bytes, limits: Limits) -> str:
+    """Word 97-2003: through antiword, catdoc or LibreOffice (msword.py). A .docx or PDF saved under a
+    .doc name is read as what it is."""
+    if data.startswith(_ZIP_MAGIC):
+        return read_docx(data, limits)
+    if data.startswith(b"%PDF"):
+        raise DocumentError("tệp PDF mang đuôi .doc: đổi đuôi thành .pdf")
+    head = data[:4096].lstrip().lower()
+    if not data.startswith(_OLE_MAGIC) and not head.startswith(b"{\\rtf") and (
+        head.startswith((b"<html", b"<!doctype html")) or b"<html" in head
+    ):  # Word's "save as web page" under a .doc name
+        return read_html(data)[0]
+    return msword.read_doc(data, limits.parse_timeout)  # Word 97-2003, or RTF (catdoc, LibreOffice)
+
+
 def read_docx(data: bytes, limits: Limits) -> str:
-    if data.startswith(_OLE_MAGIC):
-        raise DocumentError("tệp Word cũ (.doc) mang đuôi .docx: mở bằng Word, lưu lại thành .docx")
+    if data.startswith(_OLE_MAGIC):  # a .doc renamed .docx
+        return msword.read_doc(data, limits.parse_timeout)
     if data.startswith(b"%PDF"):
         raise DocumentError("tệp PDF mang đuôi .docx: đổi đuôi thành .pdf")
     try:
@@ -237,7 +277,9 @@ def read_docx(data: bytes, limits: Limits) -> str:
     return "\n\n".join(p for p in out)
 
 
-def read_pdf(data: bytes, limits: Limits) -> str:
+def read_pdf(data: bytes, limits: Limits) -> tuple[str, bool]:
+    """(text, whether some of it came from OCR). Pages without a text layer (a scan, or a scanned page in
+    a typed document) are read by OCR (ocr.py)."""
     if b"%PDF" not in data[:1024]:
         raise DocumentError("tệp PDF bị hỏng (không có phần đầu %PDF, không phải tệp PDF)")
     from pypdf import PdfReader
@@ -255,15 +297,60 @@ def read_pdf(data: bytes, limits: Limits) -> str:
         pages = reader.pages
         if len(pages) > limits.max_pdf_pages:
             raise DocumentError(f"tệp PDF có {len(pages)} trang, vượt giới hạn {limits.max_pdf_pages} trang")
-        text = "\n\n".join((page.extract_text() or "") for page in pages)
+        texts = [page.extract_text() or "" for page in pages]
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DocumentError("tệp PDF bị hỏng") from exc
     except Exception as exc:  # pypdf can raise many errors on hostile files
         raise DocumentError("tệp PDF bị hỏng") from exc
+    scanned = [i for i, t in enumerate(texts) if len(t.strip()) < MIN_PAGE_CHARS]
+    if len("".join(texts).strip()) >= 20:  # typed: OCR only pages that are pictures (a scanned annex), not
+        scanned = [i for i in scanned if _has_image(pages[i])]  # blank separators
+    if not scanned:
+        return "\n\n".join(texts), False
+    if len(scanned) > limits.max_ocr_pages:
+        raise DocumentError(
+            f"tệp PDF không có lớp chữ (bản quét) ở {len(scanned)} trang, vượt giới hạn nhận dạng chữ (OCR) "
+            f"{limits.max_ocr_pages} trang"
+        )
+    reason = ocr.missing_reason(pdf=True)
+    if reason:
+        raise DocumentError(f"tệp PDF không có lớp chữ (bản quét); {reason}")
+
+    def progress(done: int, total: int) -> None:
+        note(f"OCR trang {done}/{total}")
+
+    recognised = ocr.ocr_pdf_pages(data, scanned, len(texts), limits.parse_timeout, progress)
+    for page, text in recognised.items():
+        texts[page] = text
+    if len("".join(texts).strip()) < 20:
+        raise DocumentError("tệp PDF không có lớp chữ (bản quét) và nhận dạng chữ (OCR) không đọc được chữ nào")
+    return "\n\n".join(texts), True
+
+
+MIN_PAGE_CHARS = 20  # a page with less text than this has no text layer worth the name
+
+
+def _has_image(page) -> bool:
+    """Does the page draw a picture (directly or in a form)? Malformed resources count as no."""
+    try:
+        xobjects = page["/Resources"].get_object().get("/XObject")
+        if xobjects is None:
+            return False
+        for ref in xobjects.get_object().values():
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image" or obj.get("/Subtype") == "/Form":
+                return True
+    except Exception:  # hostile or odd structures: treat as no picture
+        return False
+    return False
+
+
+def read_image(data: bytes, suffix: str, limits: Limits) -> str:
+    text = ocr.ocr_image(data, suffix, limits.parse_timeout)
     if len(text.strip()) < 20:
-        raise DocumentError("tệp PDF không có lớp chữ (bản quét), chưa đọc được")
+        raise DocumentError("ảnh không có chữ đọc được (nhận dạng chữ OCR không ra chữ nào)")
     return text
 
 
@@ -363,8 +450,13 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         raise DocumentError(f"tệp quá lớn ({len(data) // 2**20} MB, giới hạn {limits.max_bytes // 2**20} MB)")
     warnings: list[str] = []
     given: dict = {}
+    scanned = False
     if suffix in (".md", ".markdown", ".txt"):
-        raw, text, warnings = split_front_matter(decode_text(data))
+        decoded = decode_text(data)
+        raw, text, warnings = split_front_matter(decoded)
+        encoding = _legacy_file_encoding(data, decoded)
+        if encoding:
+            warnings.append(LEGACY_CONVERTED.format(encoding=encoding))
         given, more = _clean_meta(raw)
         warnings += more
         text = metadata.strip_chrome(text)
@@ -372,8 +464,15 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         text, given = read_html(data)
     elif suffix == ".docx":
         text = read_docx(data, limits)
+    elif suffix in (".doc", ".rtf"):
+        text = read_doc(data, limits)
+    elif suffix in IMAGES:
+        text, scanned = read_image(data, suffix, limits), True
     else:
-        text = read_pdf(data, limits)
+        text, scanned = read_pdf(data, limits)
+    text, encoding = legacy.fix(text)
+    if encoding:
+        warnings.append(LEGACY_CONVERTED.format(encoding=encoding))
     check_readable(text, fonts=suffix not in (".md", ".markdown", ".txt"))
     text = normalize(text).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -394,6 +493,7 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         audience=meta.get("audience", []),
         sha256=hashlib.sha256(data).hexdigest(),
         warnings=warnings,
+        ocr=scanned,
     )
     doc.year = metadata.year_of(meta)
     return doc
@@ -474,6 +574,17 @@ MAX_IDLE_WORKERS = 2
 DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
+_note_sink: Callable[[str], None] | None = None  # where note() goes: the parent (worker) or a callback
+
+
+def note(text: str) -> None:
+    """Progress within one file (OCR pages), passed on to whoever reads the file (run_isolated's on_note)."""
+    sink = _note_sink
+    if sink is not None:
+        with contextlib.suppress(Exception):
+            sink(text)
+
+
 def _outcome(fn: Callable, args: tuple) -> tuple[str, object]:
     try:
         return "ok", fn(*args)
@@ -507,6 +618,8 @@ def _worker_main(conn, preload: tuple[str, ...]) -> None:
             if job is None:
                 return
             job_id, fn, args, timeout = job
+            global _note_sink
+            _note_sink = functools.partial(_send_note, conn, job_id)
             if timeout:
                 signal.setitimer(signal.ITIMER_REAL, 2 * timeout + 5)
             try:
@@ -519,6 +632,10 @@ def _worker_main(conn, preload: tuple[str, ...]) -> None:
                 conn.send((job_id, "error", f"lỗi khi đọc tệp ({type(exc).__name__})"))
     except (EOFError, OSError):  # the parent is gone
         return
+
+
+def _send_note(conn, job_id: int, text: str) -> None:
+    conn.send((job_id, "note", text))
 
 
 class _Worker:
@@ -627,17 +744,24 @@ def worker_pids() -> list[int]:
 
 
 def run_isolated(
-    fn: Callable, jobs: Sequence[tuple], *, timeout: float, workers: int = DEFAULT_WORKERS
+    fn: Callable, jobs: Sequence[tuple], *, timeout: float, workers: int = DEFAULT_WORKERS,
+    on_note: Callable[[int, str], None] | None = None,
 ) -> Iterator[tuple[int, object]]:
     """fn(*args) for each job, in worker processes, at most `timeout` seconds each: yields (job index, result)
     in job order, where a failed job's result is a DocumentError with the reason. fn must be a module-level
     function (it is sent to the workers by name). timeout <= 0: everything runs here, without a limit.
-    Close the generator (contextlib.closing) when not consuming it to the end: that frees the workers."""
+    Close the generator (contextlib.closing) when not consuming it to the end: that frees the workers.
+    on_note(job index, text): progress a job reports while it runs (documents.note)."""
+    global _note_sink
     if not jobs:
         return
     if timeout <= 0:
         for i, args in enumerate(jobs):
-            kind, value = _outcome(fn, args)
+            _note_sink = functools.partial(on_note, i) if on_note else None
+            try:
+                kind, value = _outcome(fn, args)
+            finally:
+                _note_sink = None
             yield i, value if kind == "ok" else DocumentError(value)
         return
     preload = (fn.__module__,)
@@ -686,6 +810,12 @@ def run_isolated(
                     del busy[worker]
                     try:
                         _, kind, value = worker.conn.recv()
+                        if kind == "note":  # progress, the job goes on
+                            busy[worker] = (job, deadline)
+                            if on_note:
+                                with contextlib.suppress(Exception):
+                                    on_note(job, value)
+                            continue
                     except (EOFError, OSError, ValueError):  # crashed (segfault, killed by the OOM killer)
                         worker.kill()
                         log.warning("reader process %s died reading job %s", worker.pid, job)

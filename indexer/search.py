@@ -47,6 +47,7 @@ class DocumentInfo:
     indexed_at: float
     path: str = ""
     level: int = INTERNAL
+    ocr: bool = False  # read from a scan by OCR
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Hit:
     source: str | None = None
     marks: list[tuple[int, int]] = field(default_factory=list)  # matched spans inside snippet
     visibility: str = "public"
+    ocr: bool = False  # the passage was read from a scan by OCR
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -109,14 +111,15 @@ class Searcher:
         docs = []
         columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
         level = "level" if "level" in columns else "NULL"  # an index from before levels: closed until rebuilt
+        ocr = "ocr" if "ocr" in columns else "0"
         for row in conn.execute(
             "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
-            f"n_passages, indexed_at, path, {level} FROM documents ORDER BY id"
+            f"n_passages, indexed_at, path, {level}, {ocr} FROM documents ORDER BY id"
         ):
             closed = row[14] is None
             docs.append(DocumentInfo(*row[:8], json.loads(row[8] or "[]"), "restricted" if closed else row[9],
                                      [] if closed else json.loads(row[10] or "[]"), row[11], row[12], row[13] or "",
-                                     RESTRICTED if closed else row[14]))
+                                     RESTRICTED if closed else row[14], bool(row[15])))
         # Visibility per passage: int8 level and int32 audience-set id (the document's, like the passages table).
         audience_sets = sorted({tuple(d.audience) for d in docs if d.level == RESTRICTED})
         set_id = {a: i for i, a in enumerate(audience_sets)}
@@ -280,7 +283,8 @@ class Searcher:
                     continue
                 d = self.documents[self.by_id[doc_id]]
                 kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
-                                 score_of[i], position, d.source, visibility=d.visibility or "public"), words))
+                                 score_of[i], position, d.source, visibility=d.visibility or "public", ocr=d.ocr),
+                         words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]
@@ -352,7 +356,7 @@ class Searcher:
                 "SELECT id, heading, text, position FROM passages WHERE doc_id = ? ORDER BY position "
                 "LIMIT ? OFFSET ?", (doc_id, limit, start)).fetchall()
         return [Hit(r[0], doc_id, d.title, d.number, d.issued, r[1] or "", r[2], r[2], 0.0, r[3], d.source,
-                    visibility=d.visibility or "public") for r in rows]
+                    visibility=d.visibility or "public", ocr=d.ocr) for r in rows]
 
     def passage(self, passage_id: int, viewer: Viewer | None = None) -> Hit | None:
         """The passage, or None if there is none or viewer may not see its document."""
@@ -365,7 +369,7 @@ class Searcher:
         if not self.can_see(d, viewer):
             return None
         return Hit(row[0], row[1], d.title, d.number, d.issued, row[2] or "", row[3], row[3], 0.0, row[4], d.source,
-                   visibility=d.visibility or "public")
+                   visibility=d.visibility or "public", ocr=d.ocr)
 
     def stats(self, viewer: Viewer | None = None) -> dict:
         """Counts of the documents and passages viewer may see (None: all) and of the vocabulary."""

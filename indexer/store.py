@@ -146,8 +146,8 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
         "declared": json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
         "sha256": doc.sha256,
         "n_passages": len(parts), "indexed_at": time.time(),
-        "warnings": json.dumps(doc.warnings, ensure_ascii=False),
-    }, replace=True)
+        "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ocr": int(doc.ocr),
+    }, replace=True, alter=True)  # alter: an index made before the ocr column gets it
     return len(parts)
 
 
@@ -303,10 +303,13 @@ def build(
     limits: Limits | None = None,
     force: bool = False,
     visibility: vis.Rules | None = None,
+    known_errors: dict[str, str] | None = None,
 ) -> BuildReport:
     """Bring the index at db_path up to date with the knowledge folder (see module doc). visibility: the
     rules giving documents without their own label a level (folder defaults, the default); None keeps the
-    rules the index was last built with (the safe defaults for a new index)."""
+    rules the index was last built with (the safe defaults for a new index). known_errors: files (relative
+    path -> reason) the caller knows failed and have not changed since: reported again without being read
+    again (a periodic rescan does not re-OCR a scan that ran out of time every time)."""
     started = time.perf_counter()
     limits = limits or Limits()
     knowledge, db_path = Path(knowledge), Path(db_path)
@@ -332,6 +335,11 @@ def build(
             if owner[doc_id] != path:
                 other = owner[doc_id].relative_to(knowledge).as_posix()
                 _problem(report, rel, f"trùng mã văn bản {doc_id} với tệp {other} (cùng tên, khác đuôi): đổi tên tệp")
+                continue
+            if known_errors and rel in known_errors:
+                report.errors.append((rel, known_errors[rel]))
+                if doc_id in old:  # its last good version stays indexed
+                    current[doc_id] = (path, old[doc_id][1])
                 continue
             try:
                 current[doc_id] = (path, docs_mod.file_hash(path))
@@ -378,7 +386,13 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
     # Files with the content of an unchanged document are not even read.
     reading = [d for d in to_read if current[d][1] not in seen_hashes]
     jobs = [(str(current[d][0]), str(knowledge), limits) for d in reading]
-    results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout)
+
+    def on_note(job: int, text: str) -> None:  # progress inside one file (OCR pages)
+        if progress:
+            done = to_read.index(reading[job]) + 1
+            progress(done, len(to_read), f"{current[reading[job]][0].relative_to(knowledge).as_posix()}: {text}")
+
+    results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout, on_note=on_note)
     with db.conn, contextlib.closing(results):
         for doc_id in removed:
             _delete_document(db, doc_id)

@@ -188,12 +188,10 @@ def hostile_files() -> dict[str, tuple[bytes, str]]:
     files = {
         "hong-cat-doi.docx": (good_docx[: len(good_docx) // 2], "tệp .docx bị hỏng"),
         "pdf-cat-doi.pdf": (good_pdf[: len(good_pdf) // 2], "tệp PDF bị hỏng"),
-        "vntime.docx": (make_docx([tcvn3(GOOD_TEXT).decode("latin-1")] * 3), "phông chữ cũ (TCVN3"),
         "khong-phai-pdf.pdf": (b"<html>day la trang web</html>", "không phải tệp PDF"),
         "bom-nen.docx": (zip_bomb(), "giải nén quá lớn"),
         "rong.md": (b"", "rỗng (0 byte)"),
         "nhi-phan.txt": (bytes(range(256)) * 64, "tệp nhị phân"),
-        "tcvn3.txt": (tcvn3(GOOD_TEXT * 3), "bảng mã/phông chữ cũ (TCVN3"),
         "ban-quet.pdf": (scanned_pdf(), "không có lớp chữ (bản quét)"),
         "co-mat-khau.pdf": (encrypted_pdf(), "có mật khẩu"),
         "word-cu.doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000, "tệp Word cũ (.doc)"),
@@ -209,6 +207,13 @@ def readable_files() -> dict[str, tuple[bytes, str]]:
     windows = "Quy chế dân chủ ở cơ sở: hương ước, quy ước của thôn Bản Lầy được nhân dân bàn và quyết định."
     nfd = "Phong trào thi đua Dân vận khéo ở phường Thủy Xuân, mô hình camera an ninh tự quản."
     return {
+        "vntime.docx": (
+            make_docx([tcvn3("Tổ dân phố số 7 phường Quang Trung ra mắt mô hình thắp sáng đường quê.").decode(
+                "latin-1")] * 3),
+            "mô hình thắp sáng đường quê tổ dân phố số 7",
+        ),
+        "tcvn3.txt": (tcvn3("Ban công tác Mặt trận ở khu dân cư Tân Lập vận động làm đường bê tông. " * 3),
+                      "ban công tác mặt trận khu dân cư tân lập"),
         "windows-1258.txt": (to_cp1258(windows), "hương ước thôn Bản Lầy"),
         "nfd.md": (unicodedata.normalize("NFD", nfd).encode("utf-8"), "camera an ninh tự quản Thủy Xuân"),
         "utf16.txt": (

@@ -1,0 +1,3 @@
+"""The bot tests' fixtures (knowledge folder, index, conversation) for the real-world tests."""
+
+from tests.bot.conftest import config, conv, knowledge, querylog  # noqa: F401
