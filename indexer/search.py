@@ -16,7 +16,7 @@ import numpy as np
 from . import query as query_mod
 from .analysis import fold, folded_words, normalize, terms
 from .engine import BM25Index
-from .store import load_array
+from .store import load_array, load_postings, load_vocabulary
 
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
 REF_BOOST = 1.0  # passages of a document the question names by number
@@ -94,14 +94,8 @@ class Searcher:
             raise FileNotFoundError(f"chưa có chỉ mục: {self.db_path}")
         stat = self.db_path.stat()
         conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
-        vocab_blob = load_array(conn, "vocab", np.uint8).tobytes().decode("utf-8")
-        vocab = vocab_blob.split("\n") if vocab_blob else []
-        n = len(load_array(conn, "passage_ids", np.int64))
-        avgdl = float(conn.execute("SELECT value FROM meta WHERE key = 'avgdl'").fetchone()[0])
-        index = BM25Index(
-            load_array(conn, "indptr", np.int64), load_array(conn, "pids", np.int32),
-            load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
-        )
+        vocab = load_vocabulary(conn)
+        index = BM25Index.from_postings(load_postings(conn))
         docs = []
         for row in conn.execute(
             "SELECT id, title, number, type, issuer, issued, year, source, aliases, visibility, audience, "
@@ -113,7 +107,7 @@ class Searcher:
             old = getattr(self, "_conn", None)
             self._conn = conn
             self._stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            self.vocab = {t: i for i, t in enumerate(vocab)}
+            self.vocab = vocab
             self.index = index
             self.passage_ids = load_array(conn, "passage_ids", np.int64)
             self.passage_doc = load_array(conn, "passage_doc", np.int32)
@@ -193,7 +187,7 @@ class Searcher:
             mask = None
             if allowed_docs is not None and self.documents:
                 mask = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
-            ids = [self.vocab.get(t, -1) for t in q.terms]
+            ids = self.vocab.lookup(q.terms)
             order, values = self.index.top(ids, offset + k + CANDIDATES, self.boost(q), mask)
             total = len(order)
             hits = self._collapse(order, values, need=offset + k)
