@@ -126,11 +126,19 @@ def _foreign_share(text: str) -> float:
     return foreign / total if total >= 20 else 0.0
 
 
+# U+FFFD, and the characters of categories Co (private use), Cc (controls) and Cs (surrogates) that are not
+# whitespace: one regex instead of a category lookup per character.
+_GARBLED = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd\ud800-\udfff"
+                      "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_SPACE = re.compile(r"\s")
+
+
 def _garbled_share(text: str) -> float:
     """Share of characters that are no text at all: U+FFFD (undecodable), private-use glyph codes, controls."""
-    sample = [c for c in text[:200_000] if not c.isspace()]
-    bad = sum(1 for c in sample if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
-    return bad / len(sample) if len(sample) >= 20 else 0.0
+    sample = text[:200_000]
+    size = len(sample) - len(_SPACE.findall(sample))
+    bad = len(_GARBLED.findall(sample))
+    return bad / size if size >= 20 else 0.0
 
 
 LEGACY_FONT_REASON = (
