@@ -207,7 +207,16 @@ class Postings:
 
     @classmethod
     def from_forward(cls, fwd: ForwardIndex, n_terms: int) -> Postings:
-        return cls.empty(n_terms).patch(np.zeros(0, np.int64), fwd, n_terms)
+        n = fwd.n_passages
+        counts = np.diff(fwd.indptr)
+        order = np.argsort(fwd.term_ids, kind="stable")  # passages stay ascending within a term
+        pids = np.repeat(np.arange(n, dtype=np.int32), counts)[order]
+        tfs = fwd.tfs[order]
+        del order
+        indptr = np.zeros(n_terms + 1, np.int64)
+        np.cumsum(np.bincount(fwd.term_ids, minlength=n_terms), out=indptr[1:])
+        doc_len = np.bincount(np.repeat(np.arange(n), counts), weights=fwd.tfs, minlength=n).astype(np.int64)
+        return cls(indptr, pids, compact_counts(tfs), doc_len)
 
     def patch(self, removed: np.ndarray, added: ForwardIndex, n_terms: int) -> Postings:
         """These postings without the passages at rows `removed`, and with the passages of `added` after the
