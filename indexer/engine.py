@@ -29,6 +29,7 @@ K1, B, EPSILON = 1.5, 0.75, 0.25
 DENSE_FRACTION = 0.25  # terms in at least a quarter of the passages also get a dense weight row
 SEED_TERMS = 3  # the rarest query terms whose passages, scored completely, give the threshold
 SEED_POSTINGS = 4096  # (more than the rarest one only while they have at most this many postings together)
+SEED_FACTOR = 4  # of those passages, the best SEED_FACTOR * k by partial score are scored completely
 SLACK = 1e-9  # a passage is skipped only when its bound is below the threshold by more than rounding explains
 CHUNK = 1 << 21  # postings weighted per numpy pass (bounds temporary memory)
 
@@ -387,7 +388,12 @@ class BM25Index:
             seed = seed[mask[seed]]
         if len(seed) < k:
             return 0.0
-        scores = add_dense(partial[seed], seed)
+        scores = partial[seed]
+        if len(seed) > SEED_FACTOR * k:  # complete only the best of them (any subset gives a lower bound)
+            best = np.argpartition(scores if boost is None else scores * boost[seed], len(seed) - SEED_FACTOR * k)
+            seed = seed[best[len(seed) - SEED_FACTOR * k:]]
+            scores = partial[seed]
+        scores = add_dense(scores, seed)
         if boost is not None:
             scores *= boost[seed]
         return float(np.partition(scores, len(seed) - k)[len(seed) - k])
