@@ -9,6 +9,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -366,11 +367,14 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
     return out, mark_words(out, wanted)
 
 
+_fold_token = lru_cache(maxsize=100_000)(fold)  # words repeat from snippet to snippet
+
+
 def mark_words(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Spans of the words of text whose folded form is one of the wanted terms."""
     spans = []
     for m in re.finditer(r"\w+(?:[/\-.,]\w+)*%?", normalize(text)):
-        if fold(m.group(0)) in wanted:
+        if _fold_token(m.group(0)) in wanted:
             spans.append((m.start(), m.end()))
     return spans
 
