@@ -24,6 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -445,7 +446,10 @@ def index_terms(doc: Document, heading: str, text: str) -> list[str]:
     document's title, number and aliases, so that headings and the document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
     innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
-    return terms(text) + terms(heading) + terms(innermost) + terms(identity)
+    return terms(text) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
+
+
+_short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's identity repeat from passage to passage
 
 
 @dataclass

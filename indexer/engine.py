@@ -31,7 +31,7 @@ SEED_TERMS = 3  # the rarest query terms whose passages, scored completely, give
 SEED_POSTINGS = 4096  # (more than the rarest one only while they have at most this many postings together)
 SEED_FACTOR = 4  # of those passages, the best SEED_FACTOR * k by partial score are scored completely
 SLACK = 1e-9  # a passage is skipped only when its bound is below the threshold by more than rounding explains
-CHUNK = 1 << 21  # postings weighted per numpy pass (bounds temporary memory)
+CHUNK = 1 << 18  # postings weighted per numpy pass (bounds temporary memory)
 
 
 @dataclass
