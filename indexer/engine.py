@@ -271,7 +271,7 @@ class BM25Index:
                  dense_fraction: float = DENSE_FRACTION):
         self.indptr = indptr  # int64, n_terms + 1
         self.pids = pids  # int32
-        self.weights = weights  # float64: tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl))
+        self.weights = weights  # float64 impacts: idf[t] * tf*(k1+1) / (tf + k1*(1 - b + b*dl/avgdl))
         self.idf = idf  # float64, n_terms
         self.n_passages = n_passages
         self.avgdl = avgdl
@@ -301,11 +301,14 @@ class BM25Index:
         doc_len = p.doc_len.astype(np.float64)
         avgdl = float(doc_len.sum()) / n
         norm = k1 * (1 - b + b * doc_len / avgdl) if avgdl > 0 else np.full(n, float(k1))
+        idf = okapi_idf(df, n, epsilon)
         weights = np.empty(len(p.pids))
         for lo in range(0, len(p.pids), CHUNK):  # as BM25Okapi computes them, without full-size temporaries
-            tf = p.tfs[lo:lo + CHUNK].astype(np.float64)
-            weights[lo:lo + CHUNK] = tf * (k1 + 1) / (tf + norm[p.pids[lo:lo + CHUNK]])
-        return cls(p.indptr, p.pids, weights, okapi_idf(df, n, epsilon), n, avgdl, **options)
+            hi = min(lo + CHUNK, len(p.pids))
+            tf = p.tfs[lo:hi].astype(np.float64)
+            term = np.searchsorted(p.indptr, np.arange(lo, hi), side="right") - 1
+            weights[lo:hi] = idf[term] * (tf * (k1 + 1) / (tf + norm[p.pids[lo:hi]]))
+        return cls(p.indptr, p.pids, weights, idf, n, avgdl, **options)
 
     @classmethod
     def from_forward(cls, fwd: ForwardIndex, n_terms: int, k1=K1, b=B, epsilon=EPSILON, **options) -> BM25Index:
@@ -324,8 +327,8 @@ class BM25Index:
         if not counts or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0)
         terms = np.fromiter(counts, np.int64, len(counts))
-        coef = np.fromiter((counts[t] * self.idf[t] for t in counts), np.float64, len(counts))
-        if (coef <= 0).any() or (boost is not None and (boost <= 0).any()):
+        coef = np.fromiter(counts.values(), np.float64, len(counts))  # weights carry the idf already
+        if (self.idf[terms] <= 0).any() or (boost is not None and (boost <= 0).any()):
             return self._top_full(terms, coef, k, boost, mask)  # a zero score would not mean "no match"
         n = self.n_passages
         rows = self.dense_row[terms]
@@ -337,7 +340,7 @@ class BM25Index:
 
         def add_dense(out: np.ndarray, cand: np.ndarray) -> np.ndarray:
             for r, c in dense:
-                out += c * self.dense[r, cand]
+                out += c * self.dense[r, cand] if c != 1 else self.dense[r, cand]
             return out
 
         partial = self._scatter(sparse, n)
@@ -351,7 +354,7 @@ class BM25Index:
         if cand is None or len(cand) > n // 8:  # no useful bound: every passage, adding whole rows
             scores = partial
             for r, c in dense:
-                scores += c * self.dense[r]
+                scores += c * self.dense[r] if c != 1 else self.dense[r]
             if boost is not None:
                 scores *= boost
             ok = scores > 0
@@ -402,9 +405,10 @@ class BM25Index:
         """Scores of every passage for these (term, coefficient) pairs: one bincount over their postings."""
         if not terms:
             return np.zeros(n)
-        ip = self.indptr
+        ip, w = self.indptr, self.weights
         return np.bincount(np.concatenate([self.pids[ip[t]:ip[t + 1]] for t, _ in terms]),
-                           np.concatenate([c * self.weights[ip[t]:ip[t + 1]] for t, c in terms]), minlength=n)
+                           np.concatenate([c * w[ip[t]:ip[t + 1]] if c != 1 else w[ip[t]:ip[t + 1]] for t, c in terms]),
+                           minlength=n)
 
     def _lookup(self, t: int, cand: np.ndarray) -> np.ndarray:
         """Term t's weights in the passages cand (ascending or not), 0 where it does not occur."""
@@ -435,7 +439,7 @@ class BM25Index:
                 continue
             lo, hi = self.indptr[tid], self.indptr[tid + 1]
             if hi > lo:
-                out[self.pids[lo:hi]] += (count * self.idf[tid]) * self.weights[lo:hi]
+                out[self.pids[lo:hi]] += count * self.weights[lo:hi] if count > 1 else self.weights[lo:hi]
         return out
 
 
