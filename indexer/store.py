@@ -119,8 +119,7 @@ def _encode_document(vocab: Vocabulary, parts: list) -> list[tuple[bytes, bytes]
         keys.extend(part[3])
         counts.extend(part[3].values())
         lengths.append(len(part[3]))
-    get = vocab.ids.get
-    ids = [get(t) for t in keys]
+    ids = list(map(vocab.ids.get, keys))
     if None in ids:
         ids = [vocab.add(t) if i is None else i for t, i in zip(keys, ids, strict=True)]
     splits = np.cumsum(lengths)[:-1]
