@@ -96,10 +96,14 @@ _BINARY_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
 _VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
 
 
+_BINARY_CONTROLS = re.compile("[" + "".join(re.escape(chr(i)) for i in range(32) if chr(i) not in _BINARY_WHITESPACE)
+                              + "\x7f-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
     """Control characters (other than whitespace) in more than 1 % of the text: not a text file."""
     sample = text[:65536]
-    controls = sum(1 for c in sample if (c < " " and c not in _BINARY_WHITESPACE) or "\x7f" <= c <= "\x9f")
+    controls = len(_BINARY_CONTROLS.findall(sample))
     return controls > max(2, len(sample) // 100)
 
 

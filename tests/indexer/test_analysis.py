@@ -62,6 +62,11 @@ def reference_normalize(text: str) -> str:
     return analysis._WORD.sub(lambda m: analysis._place_tone(m.group(0)), text)
 
 
+def reference_fold(text: str) -> str:
+    """fold() as it was before the fast path: word by word."""
+    return analysis._WORD.sub(lambda m: analysis._fold_word(m.group(0)), text.lower())
+
+
 def reference_terms(text: str, bigrams: bool = True) -> list[str]:
     """terms() as it was before the fast path: token by token, folding word by word."""
     out: list[str] = []
@@ -94,6 +99,7 @@ def test_fast_terms_equal_reference_on_real_texts():
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert normalize(text) == reference_normalize(text)
+        assert fold(text) == reference_fold(text)
         for block in [text, *text.split("\n")]:
             assert terms(block) == reference_terms(block), block[:200]
             assert terms(block, bigrams=False) == reference_terms(block, bigrams=False)
@@ -114,6 +120,7 @@ TRICKY = (
 @given(st.text(alphabet=TRICKY, max_size=60), st.booleans())
 def test_fast_terms_equal_reference_on_tricky_text(text, bigrams):
     assert normalize(text) == reference_normalize(text)
+    assert fold(text) == reference_fold(text)
     assert terms(text, bigrams) == reference_terms(text, bigrams)
     nfd = unicodedata.normalize("NFD", text)
     assert terms(nfd, bigrams) == reference_terms(nfd, bigrams)
@@ -123,4 +130,13 @@ def test_fast_terms_equal_reference_on_tricky_text(text, bigrams):
 @given(st.text(max_size=40))
 def test_fast_terms_equal_reference_on_any_text(text):
     assert normalize(text) == reference_normalize(text)
+    assert fold(text) == reference_fold(text)
     assert terms(text) == reference_terms(text)
+
+
+def test_fold_equals_reference_on_every_character():
+    every = "".join(chr(i) for i in range(0x3000) if not 0xD800 <= i < 0xE000)
+    for start in range(0, len(every), 64):
+        chunk = every[start:start + 64]
+        assert fold(chunk) == reference_fold(chunk), hex(start)
+        assert fold("x" + chunk[::-1]) == reference_fold("x" + chunk[::-1])

@@ -176,3 +176,17 @@ def test_garbled_share_counts_like_unicode_categories():
         chunk = every[start:start + 40]
         assert _garbled_share(chunk) == reference(chunk), hex(start)
     assert _garbled_share("Công tác dân vận \ufffd\ufffd " * 10) == reference("Công tác dân vận \ufffd\ufffd " * 10)
+
+
+def test_looks_binary_counts_controls_like_before():
+    from indexer.documents import _BINARY_WHITESPACE, _looks_binary
+
+    def reference(text):
+        sample = text[:65536]
+        controls = sum(1 for c in sample if (c < " " and c not in _BINARY_WHITESPACE) or "\x7f" <= c <= "\x9f")
+        return controls > max(2, len(sample) // 100)
+
+    every = "".join(chr(i) for i in range(0x300))
+    for start in range(0, len(every), 16):
+        for text in (every[start:start + 16], every[start:start + 16] * 3 + "a" * 200, "a" * 300):
+            assert _looks_binary(text) == reference(text)
