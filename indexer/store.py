@@ -145,7 +145,10 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
             "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
             "term_ids": ids, "tfs": tfs,
         })
-    db["passages"].insert_all(rows, batch_size=500)
+    if rows:  # plain executemany: sqlite-utils' insert_all costs more than the rest of the write
+        columns = list(rows[0])
+        db.conn.executemany(f"INSERT INTO passages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [tuple(r.values()) for r in rows])
     db["documents"].insert({
         "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
         "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
