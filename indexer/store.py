@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
+import operator
 import os
 import shutil
 import sqlite3
@@ -120,8 +122,10 @@ def _encode_document(vocab: Vocabulary, parts: list) -> list[tuple[bytes, bytes]
         counts.extend(part[3].values())
         lengths.append(len(part[3]))
     ids = list(map(vocab.ids.get, keys))
-    if None in ids:
-        ids = [vocab.add(t) if i is None else i for t, i in zip(keys, ids, strict=True)]
+    if None in ids:  # new terms get ids in first-occurrence order
+        for term in dict.fromkeys(itertools.compress(keys, map(operator.is_, ids, itertools.repeat(None)))):
+            vocab.add(term)
+        ids = list(map(vocab.ids.get, keys))
     splits = np.cumsum(lengths)[:-1]
     id_rows = np.split(np.array(ids, np.int32), splits)
     tf_rows = np.split(compact_counts(np.array(counts, np.int64)), splits)
