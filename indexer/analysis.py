@@ -47,12 +47,22 @@ def _place_tone(word: str) -> str:
     return rebuilt
 
 
+# The only words _place_tone can change: a final (possibly toned) o/u + a toned a/e/y, at the end of a word.
+_TONED_FINAL = "àáảãạèéẻẽẹỳýỷỹỵ"
+_O_U = "oòóỏõọuùúủũụ"
+_TONE_CANDIDATE = re.compile(
+    rf"(?<!\w)\w*[{_O_U}{_O_U.upper()}][{_TONED_FINAL}{_TONED_FINAL.upper()}](?!\w)", re.UNICODE)
+_HAS_ZERO_WIDTH = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
+
+
 def normalize(text: str) -> str:
     """NFC, zero-width characters removed, one tone-mark style."""
-    text = unicodedata.normalize("NFC", text.translate(_ZERO_WIDTH))
+    if _HAS_ZERO_WIDTH.search(text):
+        text = text.translate(_ZERO_WIDTH)
+    text = unicodedata.normalize("NFC", text)
     if text.isascii():
         return text
-    return _WORD.sub(lambda m: _place_tone(m.group(0)), text)
+    return _TONE_CANDIDATE.sub(lambda m: _place_tone(m.group(0)), text)
 
 
 @lru_cache(maxsize=200_000)
@@ -62,7 +72,10 @@ def _fold_word(word: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, accent-free form: 'Đảng ủy' -> 'dang uy'."""
+    """Lower-case, accent-free form: 'Đảng ủy' -> 'dang uy'. (Character by character when every character is in
+    the table below, which gives the same string; word by word otherwise.)"""
+    if _UNSAFE_FOR_FOLD.search(text) is None:
+        return text.translate(_FOLD_CHARS).lower()
     return _WORD.sub(lambda m: _fold_word(m.group(0)), text.lower())
 
 
@@ -95,26 +108,91 @@ def _split_compound(token: str) -> list[str]:
     return [p for p in _PARTS.split(token) if p]
 
 
+def _fold_table() -> dict[int, str]:
+    """Characters whose fold is one character of the same kind (word / space / the very same punctuation), so
+    that folding a whole text character by character equals folding it word by word and keeps every token and
+    segment boundary in place. Greek is left out (its final sigma lowers by context)."""
+    table = {}
+    for cp in range(0x80, 0x2070):
+        c = chr(cp)
+        if 0x370 <= cp < 0x400 or unicodedata.normalize("NFC", c) != c or unicodedata.combining(c):
+            continue
+        folded = _fold_word(c)
+        word = _WORD.fullmatch(c) is not None
+        if len(folded) != 1 or word != (_WORD.fullmatch(folded) is not None) or not word and folded != c:
+            continue
+        table[cp] = folded
+    return table
+
+
+_SAFE = _fold_table()
+_UNSAFE = re.compile("[^\x00-\x7f" + "".join(re.escape(chr(cp)) for cp in sorted(_SAFE)) + "]")
+# fold() lower-cases before it finds words: also leave out characters that lower-case to something else
+# than what their fold starts from ("İ" -> "i" + a combining dot).
+_UNSAFE_FOR_FOLD = re.compile("[^\x00-\x7f" + "".join(
+    re.escape(chr(cp)) for cp, f in sorted(_SAFE.items())
+    if len(chr(cp).lower()) == 1 and _fold_word(chr(cp).lower()) == f
+    and (_WORD.fullmatch(chr(cp)) is not None or chr(cp).lower() == chr(cp))) + "]")
+_FOLD_CHARS = str.maketrans({cp: f for cp, f in _SAFE.items() if f != chr(cp)})
+_SEGMENT = re.compile(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s")
+_COMPOUND = re.compile(r"[/\-.,%]")
+
+
 def terms(text: str, bigrams: bool = True) -> list[str]:
     """The BM25 terms of a text (see module doc). Bigrams join adjacent folded syllables, across stop-words
-    too, but never across a compound token or punctuation."""
+    too, but never across a compound token or punctuation.
+
+    Fast path: the text is folded at once and each segment's tokens found by one findall; texts with
+    characters outside the table above take the word-by-word path (_terms_by_word), which gives the same list."""
+    norm = normalize(text)
+    if _UNSAFE.search(norm):
+        return _terms_by_word(norm, bigrams)
+    stop = stopwords()
+    out: list[str] = []
+    for segment in _SEGMENT.split(norm.translate(_FOLD_CHARS).lower()):
+        tokens = _TOKEN.findall(segment)
+        if not tokens:
+            continue
+        if _COMPOUND.search(segment) and any(_COMPOUND.search(t) for t in tokens):
+            _add_segment_terms(out, tokens, stop, bigrams)
+            continue
+        if tokens[0] not in stop:
+            out.append(tokens[0])
+        if bigrams:
+            for a, b in zip(tokens, tokens[1:]):  # noqa: B905 (one shorter on purpose)
+                if b not in stop:
+                    out.append(b)
+                out.append(a + "_" + b)
+        else:
+            out.extend(t for t in tokens[1:] if t not in stop)
+    return out
+
+
+def _add_segment_terms(out: list[str], tokens: list[str], stop: frozenset[str], bigrams: bool) -> None:
+    """The terms of one segment's folded tokens, compounds included."""
+    prev = None
+    for token in tokens:
+        token = token.rstrip(".,")
+        if not token:
+            continue
+        parts = _split_compound(token)
+        if len(parts) > 1 or token.endswith("%"):
+            out.append(token)
+            out.extend(p for p in parts if p not in stop)
+            prev = None
+            continue
+        if token not in stop:
+            out.append(token)
+        if bigrams and prev is not None:
+            out.append(prev + "_" + token)
+        prev = token
+
+
+def _terms_by_word(norm: str, bigrams: bool) -> list[str]:
+    """terms() of normalized text, folding word by word (any character)."""
     out: list[str] = []
     stop = stopwords()
-    for segment in re.split(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s", normalize(text)):
-        prev = None
-        for m in _TOKEN.finditer(segment):
-            token = _fold_word(m.group(0)).rstrip(".,")
-            if not token:
-                continue
-            parts = _split_compound(token)
-            if len(parts) > 1 or token.endswith("%"):
-                out.append(token)
-                out.extend(p for p in parts if p not in stop)
-                prev = None
-                continue
-            if token not in stop:
-                out.append(token)
-            if bigrams and prev is not None:
-                out.append(prev + "_" + token)
-            prev = token
+    for segment in _SEGMENT.split(norm):
+        tokens = [_fold_word(m.group(0)) for m in _TOKEN.finditer(segment)]
+        _add_segment_terms(out, tokens, stop, bigrams)
     return out

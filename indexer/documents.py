@@ -25,6 +25,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -97,10 +98,14 @@ _BINARY_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
 _VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
 
 
+_BINARY_CONTROLS = re.compile("[" + "".join(re.escape(chr(i)) for i in range(32) if chr(i) not in _BINARY_WHITESPACE)
+                              + "\x7f-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
     """Control characters (other than whitespace) in more than 1 % of the text: not a text file."""
     sample = text[:65536]
-    controls = sum(1 for c in sample if (c < " " and c not in _BINARY_WHITESPACE) or "\x7f" <= c <= "\x9f")
+    controls = len(_BINARY_CONTROLS.findall(sample))
     return controls > max(2, len(sample) // 100)
 
 
@@ -128,11 +133,19 @@ def _foreign_share(text: str) -> float:
     return foreign / total if total >= 20 else 0.0
 
 
+# U+FFFD, and the characters of categories Co (private use), Cc (controls) and Cs (surrogates) that are not
+# whitespace: one regex instead of a category lookup per character.
+_GARBLED = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd\ud800-\udfff"
+                      "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_SPACE = re.compile(r"\s")
+
+
 def _garbled_share(text: str) -> float:
     """Share of characters that are no text at all: U+FFFD (undecodable), private-use glyph codes, controls."""
-    sample = [c for c in text[:200_000] if not c.isspace()]
-    bad = sum(1 for c in sample if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
-    return bad / len(sample) if len(sample) >= 20 else 0.0
+    sample = text[:200_000]
+    size = len(sample) - len(_SPACE.findall(sample))
+    bad = len(_GARBLED.findall(sample))
+    return bad / size if size >= 20 else 0.0
 
 
 LEGACY_FONT_REASON = (
@@ -537,7 +550,10 @@ def index_terms(doc: Document, heading: str, text: str) -> list[str]:
     document's title, number and aliases, so that headings and the document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
     innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
-    return terms(text) + terms(heading) + terms(innermost) + terms(identity)
+    return terms(text) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
+
+
+_short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's identity repeat from passage to passage
 
 
 @dataclass

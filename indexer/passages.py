@@ -39,8 +39,10 @@ def heading_level(line: str) -> int | None:
         return LEVEL_SECTION
     if _ARTICLE.match(line) and len(line) <= 300:
         return LEVEL_ARTICLE
+    if not 8 <= len(line) <= 160 or line.endswith("."):  # (cheap tests first: most lines are body text)
+        return None
     letters = [c for c in line if c.isalpha()]
-    if 8 <= len(line) <= 160 and len(letters) >= 6 and all(c.isupper() for c in letters) and not line.endswith("."):
+    if len(letters) >= 6 and all(c.isupper() for c in letters):
         return LEVEL_SECTION
     return None
 

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from . import query as query_mod
 from . import rerank as rerank_mod
 from .analysis import fold, folded_words, normalize, terms
 from .engine import BM25Index
-from .store import load_array
+from .store import load_array, load_postings, load_vocabulary
 from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
 
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
@@ -100,14 +101,8 @@ class Searcher:
             raise FileNotFoundError(f"chưa có chỉ mục: {self.db_path}")
         stat = self.db_path.stat()
         conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
-        vocab_blob = load_array(conn, "vocab", np.uint8).tobytes().decode("utf-8")
-        vocab = vocab_blob.split("\n") if vocab_blob else []
-        n = len(load_array(conn, "passage_ids", np.int64))
-        avgdl = float(conn.execute("SELECT value FROM meta WHERE key = 'avgdl'").fetchone()[0])
-        index = BM25Index(
-            load_array(conn, "indptr", np.int64), load_array(conn, "pids", np.int32),
-            load_array(conn, "weights", np.float64), load_array(conn, "idf", np.float64), n, avgdl,
-        )
+        vocab = load_vocabulary(conn)
+        index = BM25Index.from_postings(load_postings(conn))
         docs = []
         columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
         level = "level" if "level" in columns else "NULL"  # an index from before levels: closed until rebuilt
@@ -130,7 +125,7 @@ class Searcher:
             old = getattr(self, "_conn", None)
             self._conn = conn
             self._stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            self.vocab = {t: i for i, t in enumerate(vocab)}
+            self.vocab = vocab
             self.index = index
             self.passage_ids = load_array(conn, "passage_ids", np.int64)
             self.passage_doc = load_array(conn, "passage_doc", np.int32)
@@ -247,7 +242,7 @@ class Searcher:
             if allowed_docs is not None and self.documents:
                 allowed = np.array([d.id in allowed_docs for d in self.documents])[self.passage_doc]
                 mask = allowed if mask is None else mask & allowed
-            ids = [self.vocab.get(t, -1) for t in q.terms]
+            ids = self.vocab.lookup(q.terms)
             need = max(offset + k, rerank_mod.POOL)
             order, values = self.index.top(ids, need + CANDIDATES, self.boost(q), mask)
             total = len(order)
@@ -442,11 +437,14 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
     return out, mark_words(out, wanted)
 
 
+_fold_token = lru_cache(maxsize=100_000)(fold)  # words repeat from snippet to snippet
+
+
 def mark_words(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Spans of the words of text whose folded form is one of the wanted terms."""
     spans = []
     for m in re.finditer(r"\w+(?:[/\-.,]\w+)*%?", normalize(text)):
-        if fold(m.group(0)) in wanted:
+        if _fold_token(m.group(0)) in wanted:
             spans.append((m.start(), m.end()))
     return spans
 

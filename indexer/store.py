@@ -1,7 +1,10 @@
 """The SQLite index, written through sqlite-utils.
 
 Tables: documents (metadata + file hash), passages (text, heading, and the passage's own term counts as
-blobs: the postings stored per passage), arrays (the corpus-level BM25 arrays derived from those blobs).
+blobs: int32 term ids and uint8 counts, the postings stored per passage), arrays (the corpus-level arrays
+derived from those blobs: term-major postings of counts, passage lengths, the vocabulary and its hashes; BM25
+weights are computed from them when the index is opened). Adding or removing documents patches those arrays
+(engine.Postings.patch) from the changed passages' blobs: nothing else is re-read or re-analysed.
 A build copies the current index to a temporary file beside it, applies only what changed (added, changed,
 removed files are re-read; unchanged files are only hashed), recomputes the corpus statistics from the stored
 per-passage postings, and atomically replaces the old file. Readers never see a half-built index, and a build
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
+import operator
 import os
 import shutil
 import sqlite3
@@ -33,9 +38,9 @@ import sqlite_utils
 from . import documents as docs_mod
 from . import visibility as vis
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
-from .engine import BM25Index, ForwardIndex, Vocabulary
+from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, compact_counts, counts_from_blob
 
-SCHEMA_VERSION = 4  # bump when analysis, passage splitting or the tables change: old indexes are rebuilt
+SCHEMA_VERSION = 5  # bump when analysis, passage splitting, tables or stored arrays change: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 
@@ -109,11 +114,25 @@ def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
     return Vocabulary(row[0].decode("utf-8").split("\n"))
 
 
-def _encode(vocab: Vocabulary, counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Vocabulary.encode for counted terms (same ids: new terms are added in first-occurrence order)."""
-    pairs = sorted((vocab.add(t), c) for t, c in counts.items())
-    return (np.fromiter((p[0] for p in pairs), np.int32, len(pairs)),
-            np.fromiter((p[1] for p in pairs), np.int32, len(pairs)))
+def _encode_document(vocab: Vocabulary, parts: list) -> list[tuple[bytes, bytes]]:
+    """Each passage's term counts as (int32 term ids, compact counts) blobs, adding new terms to the vocabulary
+    in first-occurrence order. One numpy pass per document."""
+    keys: list[str] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for part in parts:
+        keys.extend(part[3])
+        counts.extend(part[3].values())
+        lengths.append(len(part[3]))
+    ids = list(map(vocab.ids.get, keys))
+    if None in ids:  # new terms get ids in first-occurrence order
+        for term in dict.fromkeys(itertools.compress(keys, map(operator.is_, ids, itertools.repeat(None)))):
+            vocab.add(term)
+        ids = list(map(vocab.ids.get, keys))
+    splits = np.cumsum(lengths)[:-1]
+    id_rows = np.split(np.array(ids, np.int32), splits)
+    tf_rows = np.split(compact_counts(np.array(counts, np.int64)), splits)
+    return [(a.tobytes(), b.tobytes()) for a, b in zip(id_rows, tf_rows, strict=True)]
 
 
 def _next_passage_id(db: sqlite_utils.Database) -> int:
@@ -130,14 +149,17 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
     document are the effective ones too, `declared` what its front matter said."""
     doc, parts = prepared.doc, prepared.passages
     rows = []
-    for i, (position, heading, text, counts) in enumerate(parts):
-        ids, tfs = _encode(vocab, counts)
+    for i, ((position, heading, text, _), (ids, tfs)) in enumerate(
+            zip(parts, _encode_document(vocab, parts), strict=True)):
         rows.append({
             "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
-            "term_ids": ids.tobytes(), "tfs": tfs.astype(np.int32).tobytes(),
+            "term_ids": ids, "tfs": tfs,
             "level": label.level, "audience": label.audience_json(),
         })
-    db["passages"].insert_all(rows, batch_size=500)
+    if rows:  # plain executemany: sqlite-utils' insert_all costs more than the rest of the write
+        columns = list(rows[0])
+        db.conn.executemany(f"INSERT INTO passages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [tuple(r.values()) for r in rows])
     db["documents"].insert({
         "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
         "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
@@ -218,23 +240,90 @@ def _delete_document(db: sqlite_utils.Database, doc_id: str) -> None:
     db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
 
-def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary) -> int:
-    """Recompute the corpus-level arrays from the stored per-passage postings (no re-analysis)."""
-    rows = db.execute("SELECT id, term_ids, tfs, doc_id FROM passages ORDER BY id").fetchall()
-    fwd = ForwardIndex.from_counts((np.frombuffer(r[1], np.int32), np.frombuffer(r[2], np.int32)) for r in rows)
-    index = BM25Index.from_forward(fwd, len(vocab))
+def _forward(rows) -> ForwardIndex:
+    return ForwardIndex.from_counts(
+        (np.frombuffer(r[0], np.int32), counts_from_blob(r[1], len(r[0]) // 4)) for r in rows)
+
+
+def _stored_postings(db: sqlite_utils.Database) -> tuple[Postings, np.ndarray] | None:
+    """The postings and passage ids stored by the last build, or None (a new index)."""
+    try:
+        dtype = np.dtype(db.execute("SELECT value FROM meta WHERE key = 'post_tfs_dtype'").fetchone()[0])
+        arrays = [load_array(db.conn, name, t) for name, t in (
+            ("indptr", np.int64), ("post_pids", np.int32), ("post_tfs", dtype), ("doc_len", np.int64),
+            ("passage_ids", np.int64))]
+    except (KeyError, TypeError):
+        return None
+    return Postings(*arrays[:4]), arrays[4]
+
+
+def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int) -> int:
+    """Bring the corpus-level arrays up to date with the stored per-passage postings: the previous build's
+    postings are patched (removed passages out, new passages' blobs in) when there are any, else built from
+    every passage's blobs. Nothing is re-analysed. known_terms: vocabulary size at the previous build."""
+    ids = np.array([r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")], np.int64)
+    previous = _stored_postings(db)
+    postings = None
+    if previous is not None:
+        old, old_ids = previous
+        kept = np.isin(old_ids, ids)
+        added = ids[~np.isin(ids, old_ids)]
+        if len(old_ids) == old.n_passages and (not len(added) or not kept.any()
+                                               or added[0] > old_ids[kept][-1]):
+            rows = db.execute("SELECT term_ids, tfs FROM passages WHERE id >= ? ORDER BY id",
+                              (int(added[0]),)).fetchall() if len(added) else []
+            postings = old.patch(np.flatnonzero(~kept), _forward(rows), len(vocab))
+    if postings is None:
+        rows = db.execute("SELECT term_ids, tfs FROM passages ORDER BY id").fetchall()
+        postings = Postings.from_forward(_forward(rows), len(vocab))
+    del previous
     doc_ids = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id").fetchall()]
     position = {d: i for i, d in enumerate(doc_ids)}
+    passage_doc = np.array([position[r[0]] for r in db.execute("SELECT doc_id FROM passages ORDER BY id")],
+                           np.int32)
+    hashed = _stored_hashes(db, known_terms)
+    hashed = hashed.extend(vocab.terms[known_terms:], known_terms) if hashed is not None else \
+        HashedVocabulary.from_terms(vocab.terms)
     _store_array(db, "vocab", np.frombuffer("\n".join(vocab.terms).encode("utf-8"), np.uint8))
-    _store_array(db, "passage_ids", np.array([r[0] for r in rows], np.int64))
-    _store_array(db, "passage_doc", np.array([position[r[3]] for r in rows], np.int32))
-    _store_array(db, "indptr", index.indptr)
-    _store_array(db, "pids", index.pids)
-    _store_array(db, "weights", index.weights)
-    _store_array(db, "idf", index.idf)
-    db["meta"].upsert({"key": "avgdl", "value": repr(index.avgdl)}, pk="key")
+    _store_array(db, "vocab_hash", hashed.hashes)
+    _store_array(db, "vocab_hash_id", hashed.hash_ids)
+    _store_array(db, "vocab_exact", np.frombuffer(hashed.exact_json(), np.uint8))
+    _store_array(db, "passage_ids", ids)
+    _store_array(db, "passage_doc", passage_doc)
+    _store_array(db, "indptr", postings.indptr)
+    _store_array(db, "post_pids", postings.pids)
+    _store_array(db, "post_tfs", postings.tfs)
+    _store_array(db, "doc_len", postings.doc_len)
+    db["meta"].upsert({"key": "post_tfs_dtype", "value": postings.tfs.dtype.str}, pk="key")
     db["meta"].upsert({"key": "built_at", "value": repr(time.time())}, pk="key")
-    return len(rows)
+    return len(ids)
+
+
+def _stored_hashes(db: sqlite_utils.Database, known_terms: int) -> HashedVocabulary | None:
+    try:
+        hashes = load_array(db.conn, "vocab_hash", np.uint64)
+        hash_ids = load_array(db.conn, "vocab_hash_id", np.int32)
+        exact = json.loads(load_array(db.conn, "vocab_exact", np.uint8).tobytes() or b"{}")
+    except KeyError:
+        return None
+    if len(hashes) + len(exact) != known_terms:
+        return None
+    return HashedVocabulary(hashes, hash_ids, exact, known_terms)
+
+
+def load_vocabulary(conn: sqlite3.Connection) -> HashedVocabulary:
+    """The hashed vocabulary of an index (what a serving process looks query terms up in)."""
+    exact = json.loads(load_array(conn, "vocab_exact", np.uint8).tobytes() or b"{}")
+    hashes = load_array(conn, "vocab_hash", np.uint64)
+    n_terms = len(load_array(conn, "indptr", np.int64)) - 1
+    return HashedVocabulary(hashes, load_array(conn, "vocab_hash_id", np.int32), exact, n_terms)
+
+
+def load_postings(conn: sqlite3.Connection) -> Postings:
+    """The term-major postings of counts of an index."""
+    dtype = np.dtype(conn.execute("SELECT value FROM meta WHERE key = 'post_tfs_dtype'").fetchone()[0])
+    return Postings(load_array(conn, "indptr", np.int64), load_array(conn, "post_pids", np.int32),
+                    load_array(conn, "post_tfs", dtype), load_array(conn, "doc_len", np.int64))
 
 
 def _temp_path(db: Path) -> Path:
@@ -381,6 +470,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
     db.execute("PRAGMA synchronous = OFF")
     _init_schema(db)
     vocab = _load_vocabulary(db)
+    known_terms = len(vocab)
     next_id = max(first_id, _next_passage_id(db))
     seen_hashes = {h: d for d, (_, h) in existing.items() if d not in to_read and d not in removed}
     # Files with the content of an unchanged document are not even read.
@@ -422,7 +512,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             (report.changed if doc_id in existing else report.added).append(doc_id)
         db["meta"].upsert({"key": "next_passage_id", "value": str(next_id)}, pk="key")
         _relabel(db, rules, uploads, report)
-        report.passages = _write_statistics(db, vocab)
+        report.passages = _write_statistics(db, vocab, known_terms)
     report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     db.conn.commit()
     db.conn.close()

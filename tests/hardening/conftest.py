@@ -70,7 +70,7 @@ _WORDS = (
 
 
 def write_many(folder, count: int, sections: int = 12, words: int = 120, seed: int = 7) -> None:
-    """count generated documents (to make a build take a while): ~0.017 s each to index on this machine."""
+    """count generated documents (to make a build take a while): ~0.005 s each to index on this machine."""
     import random
 
     rnd = random.Random(seed)

@@ -68,7 +68,7 @@ async def test_kill_9_mid_reindex_then_restart(knowledge, telegram, tmp_path):
     build(knowledge, db, visibility=OPEN)
     original = doc_ids(db)
     snapshot = db.read_bytes()
-    write_many(knowledge / "bo-sung", 300)  # a reindex now takes seconds
+    write_many(knowledge / "bo-sung", 1200)  # a reindex now takes seconds
     config_file = tmp_path / "config.yaml"
     config_file.write_text(
         f"admins: [{ADMIN}]\nknowledge: {knowledge}\ndb: {db}\nquerylog: {data / 'querylog.db'}\nrate_limit: 0\n"

@@ -158,3 +158,35 @@ def test_saved_wiki_page_loses_edit_links_and_reference_sections():
     assert "sửa mã nguồn" not in doc.text and "[sửa]" not in doc.text
     assert "Truy cập" not in doc.text
     assert "## Nhiệm vụ\nTham mưu cho cấp ủy" in doc.text and "## Lịch sử\nBan được thành lập" in doc.text
+
+
+def test_garbled_share_counts_like_unicode_categories():
+    """The regex behind _garbled_share counts exactly the non-space U+FFFD / Co / Cc / Cs characters."""
+    import unicodedata
+
+    from indexer.documents import _garbled_share
+
+    def reference(text):
+        sample = [c for c in text[:200_000] if not c.isspace()]
+        bad = sum(1 for c in sample if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs"))
+        return bad / len(sample) if len(sample) >= 20 else 0.0
+
+    every = "".join(chr(i) for i in range(0x110000))
+    for start in range(0, len(every), 40):
+        chunk = every[start:start + 40]
+        assert _garbled_share(chunk) == reference(chunk), hex(start)
+    assert _garbled_share("Công tác dân vận \ufffd\ufffd " * 10) == reference("Công tác dân vận \ufffd\ufffd " * 10)
+
+
+def test_looks_binary_counts_controls_like_before():
+    from indexer.documents import _BINARY_WHITESPACE, _looks_binary
+
+    def reference(text):
+        sample = text[:65536]
+        controls = sum(1 for c in sample if (c < " " and c not in _BINARY_WHITESPACE) or "\x7f" <= c <= "\x9f")
+        return controls > max(2, len(sample) // 100)
+
+    every = "".join(chr(i) for i in range(0x300))
+    for start in range(0, len(every), 16):
+        for text in (every[start:start + 16], every[start:start + 16] * 3 + "a" * 200, "a" * 300):
+            assert _looks_binary(text) == reference(text)

@@ -99,3 +99,50 @@ def test_killed_build_leaves_previous_index(knowledge, tmp_path):
     report = build(knowledge, db)  # a later build cleans the stale temp file and completes
     assert report.documents == 303 and not list(tmp_path.glob(".index.db.tmp-*"))
     assert os.path.exists(db)
+
+
+def _postings_by_term(db):
+    """term -> {(document, position): count} and (document, position) -> length, from the stored arrays."""
+    import numpy as np
+
+    from indexer.store import load_array, load_postings
+
+    with sqlite3.connect(db) as conn:
+        p = load_postings(conn)
+        terms = load_array(conn, "vocab", np.uint8).tobytes().decode("utf-8").split("\n")
+        keys = conn.execute("SELECT doc_id, position FROM passages ORDER BY id").fetchall()
+    out = {}
+    for t, term in enumerate(terms):
+        lo, hi = p.indptr[t], p.indptr[t + 1]
+        if hi > lo:
+            out[term] = {keys[r]: tf for r, tf in zip(p.pids[lo:hi].tolist(), p.tfs[lo:hi].tolist(), strict=True)}
+    return out, dict(zip(keys, p.doc_len.tolist(), strict=True))
+
+
+def test_incremental_arrays_equal_full_rebuild(knowledge, tmp_path):
+    """Adding, changing and removing documents patches the stored postings to what a full build of the same
+    files stores (term ids and passage ids differ: neither is ever reused)."""
+    db = tmp_path / "a.db"
+    build(knowledge, db)
+    (knowledge / "moi.md").write_text("Quy chế dân chủ ở cơ sở tại phường Hòa Bình năm 2031.", encoding="utf-8")
+    (knowledge / "tin-hoa-binh.txt").unlink()
+    build(knowledge, db)
+    (knowledge / "ct-33.md").write_text((knowledge / "ct-33.md").read_text() + "\nThêm đoạn về tiếp công dân.\n")
+    build(knowledge, db)
+    full = tmp_path / "b.db"
+    build(knowledge, full)
+    assert _postings_by_term(db) == _postings_by_term(full)
+    ra, rb = Searcher(db), Searcher(full)
+    for q in ["dân chủ ở cơ sở phường Hòa Bình", "tiếp công dân", "Ban Thanh tra nhân dân"]:
+        assert [(h.text, round(h.score, 9)) for h in ra.search(q).hits] == \
+               [(h.text, round(h.score, 9)) for h in rb.search(q).hits]
+
+
+def test_old_schema_is_rebuilt(knowledge, tmp_path):
+    db = tmp_path / "index.db"
+    build(knowledge, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    report = build(knowledge, db)
+    assert sorted(report.added) == ["ct-33", "luat/luat-99", "tin-hoa-binh"]
+    assert Searcher(db).search("Ban Thanh tra nhân dân").hits
