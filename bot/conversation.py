@@ -17,7 +17,6 @@ import contextlib
 import functools
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -874,16 +873,7 @@ class Conversation(RealWorld):
         old = target.read_bytes() if target.exists() else None
         if old == data:
             return False, old
-        tmp = knowledge / f".upload-{os.getpid()}-{threading.get_ident()}{target.suffix}"  # hidden: never indexed
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        web.write_atomically(target, data)
         return True, old
 
     async def _save_and_index(self, msg: Incoming, name: str, data: bytes, label: vis.Label | None = None) -> Reply:

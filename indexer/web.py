@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -120,9 +121,11 @@ def _target(folder: Path, url: str, stem: str, suffix: str) -> tuple[Path, bool]
         n += 1
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write data to path through a hidden temporary file (never indexed) and a rename: readers see the old file
+    or the new one, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")  # hidden: never indexed
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -155,12 +158,12 @@ def save(url: str, knowledge: Path, max_bytes: int, timeout: float) -> Saved:
         name = unquote(urlsplit(final).path.rsplit("/", 1)[-1]).rsplit(".", 1)[0]
         path = folder / f"{slug(name)}{suffix}"
         previous = path.read_bytes() if path.is_file() else None
-        _write(path, body)
+        write_atomically(path, body)
         return Saved(path, final, None, previous is not None, previous)
     if ctype and ctype not in ("text/html", "application/xhtml+xml", "text/plain"):
         raise DocumentError(f"địa chỉ không phải trang web hay văn bản ({ctype})")
     markdown, meta = page_markdown(body, url)
     path, replaced = _target(folder, url, slug(meta.get("title") or urlsplit(final).path or "trang"), ".md")
     previous = path.read_bytes() if replaced else None
-    _write(path, markdown.encode("utf-8"))
+    write_atomically(path, markdown.encode("utf-8"))
     return Saved(path, final, meta.get("title"), replaced, previous)
