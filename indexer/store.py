@@ -38,7 +38,7 @@ import sqlite_utils
 from . import documents as docs_mod
 from . import visibility as vis
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
-from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, compact_counts, counts_from_blob
+from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, counts_from_blob
 
 SCHEMA_VERSION = 5  # bump when analysis, passage splitting, tables or stored arrays change: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
@@ -114,25 +114,25 @@ def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
     return Vocabulary(row[0].decode("utf-8").split("\n"))
 
 
-def _encode_document(vocab: Vocabulary, parts: list) -> list[tuple[bytes, bytes]]:
+def _encode_document(vocab: Vocabulary, prepared: Prepared) -> list[tuple[bytes, bytes]]:
     """Each passage's term counts as (int32 term ids, compact counts) blobs, adding new terms to the vocabulary
-    in first-occurrence order. One numpy pass per document."""
-    keys: list[str] = []
-    counts: list[int] = []
-    lengths: list[int] = []
-    for part in parts:
-        keys.extend(part[3])
-        counts.extend(part[3].values())
-        lengths.append(len(part[3]))
-    ids = list(map(vocab.ids.get, keys))
-    if None in ids:  # new terms get ids in first-occurrence order
-        for term in dict.fromkeys(itertools.compress(keys, map(operator.is_, ids, itertools.repeat(None)))):
-            vocab.add(term)
-        ids = list(map(vocab.ids.get, keys))
-    splits = np.cumsum(lengths)[:-1]
-    id_rows = np.split(np.array(ids, np.int32), splits)
-    tf_rows = np.split(compact_counts(np.array(counts, np.int64)), splits)
-    return [(a.tobytes(), b.tobytes()) for a, b in zip(id_rows, tf_rows, strict=True)]
+    in first-occurrence order. The reader sent the document's distinct terms once (prepared.terms, in
+    first-occurrence order) and the passages' terms as indices into them: one vocabulary lookup per distinct
+    term, one numpy gather, then byte slices."""
+    found = list(map(vocab.ids.get, prepared.terms))
+    if None in found:  # new terms get ids in first-occurrence order (prepared.terms is in that order)
+        vocab.extend(itertools.compress(prepared.terms, map(operator.is_, found, itertools.repeat(None))))
+        found = list(map(vocab.ids.__getitem__, prepared.terms))
+    ids = np.array(found, np.int32)[prepared.term_index].tobytes() if found else b""
+    tfs = prepared.counts.tobytes()
+    width = prepared.counts.itemsize
+    rows = []
+    start = 0
+    for n in prepared.lengths:
+        end = start + n
+        rows.append((ids[4 * start:4 * end], tfs[width * start:width * end]))
+        start = end
+    return rows
 
 
 def _next_passage_id(db: sqlite_utils.Database) -> int:
@@ -141,35 +141,45 @@ def _next_passage_id(db: sqlite_utils.Database) -> int:
     return max(int(row[0]) if row else 1, top + 1)
 
 
+_INSERT_DOCUMENT = (
+    "INSERT OR REPLACE INTO documents (id, path, title, number, type, issuer, issued, year, source, aliases, "
+    "visibility, audience, level, declared, sha256, n_passages, indexed_at, warnings, ocr) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PASSAGE = (
+    "INSERT INTO passages (id, doc_id, position, heading, text, term_ids, tfs, level, audience) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _ensure_ocr_column(db: sqlite_utils.Database) -> None:
+    """The documents table of an index made before the ocr column (or a new one) gets it, as sqlite-utils'
+    insert(alter=True) used to add it on the first document written."""
+    if "ocr" not in db["documents"].columns_dict:
+        db["documents"].add_column("ocr", int)
+
+
 def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int,
                     label: vis.Label) -> int:
     """Insert a document's passages with ids from first_id on (passage ids are never reused, so a button
     under an old answer can never open another passage) and its row; returns the number of passages. Every
     passage carries the document's effective visibility (level, audience); `visibility`/`audience` of the
-    document are the effective ones too, `declared` what its front matter said."""
+    document are the effective ones too, `declared` what its front matter said. Plain SQL (sqlite-utils'
+    insert costs more than the rest of the write); the documents table must have its ocr column
+    (_ensure_ocr_column)."""
     doc, parts = prepared.doc, prepared.passages
-    rows = []
-    for i, ((position, heading, text, _), (ids, tfs)) in enumerate(
-            zip(parts, _encode_document(vocab, parts), strict=True)):
-        rows.append({
-            "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
-            "term_ids": ids, "tfs": tfs,
-            "level": label.level, "audience": label.audience_json(),
-        })
-    if rows:  # plain executemany: sqlite-utils' insert_all costs more than the rest of the write
-        columns = list(rows[0])
-        db.conn.executemany(f"INSERT INTO passages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            [tuple(r.values()) for r in rows])
-    db["documents"].insert({
-        "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
-        "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
-        "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": label.name,
-        "audience": label.audience_json(), "level": label.level,
-        "declared": json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
-        "sha256": doc.sha256,
-        "n_passages": len(parts), "indexed_at": time.time(),
-        "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ocr": int(doc.ocr),
-    }, replace=True, alter=True)  # alter: an index made before the ocr column gets it
+    audience = label.audience_json()
+    if parts:
+        db.conn.executemany(_INSERT_PASSAGE, [
+            (first_id + i, doc.id, position, heading, text, ids, tfs, label.level, audience)
+            for i, ((position, heading, text), (ids, tfs)) in enumerate(
+                zip(parts, _encode_document(vocab, prepared), strict=True))])
+    db.conn.execute(_INSERT_DOCUMENT, (
+        doc.id, doc.path, doc.title, doc.number, doc.type, doc.issuer, doc.issued, doc.year, doc.source,
+        json.dumps(doc.aliases, ensure_ascii=False), label.name, audience, label.level,
+        json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
+        doc.sha256, len(parts), time.time(), json.dumps(doc.warnings, ensure_ascii=False), int(doc.ocr),
+    ))
     return len(parts)
 
 
@@ -469,6 +479,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     _init_schema(db)
+    _ensure_ocr_column(db)
     vocab = _load_vocabulary(db)
     known_terms = len(vocab)
     next_id = max(first_id, _next_passage_id(db))
