@@ -145,6 +145,8 @@ _SPACE = re.compile(r"\s")
 def _garbled_share(text: str) -> float:
     """Share of characters that are no text at all: U+FFFD (undecodable), private-use glyph codes, controls."""
     sample = text[:200_000]
+    if _GARBLED.search(sample) is None:  # nothing garbled (the usual case): no need to count the rest
+        return 0.0
     size = len(sample) - len(_SPACE.findall(sample))
     bad = len(_GARBLED.findall(sample))
     return bad / size if size >= 20 else 0.0

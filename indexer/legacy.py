@@ -173,7 +173,9 @@ def _in_words(text: str) -> int:
 def detect(text: str) -> str | None:
     """'TCVN3', 'VNI' or None: the legacy encoding the text's garbled lines are in, if one fits."""
     text = unicodedata.normalize("NFC", text)
-    if _counts(text)[0] < MIN_FOREIGN:  # what _in_words counts below is some of these: the usual Unicode text
+    # What _in_words counts below is some of the text's foreign characters: a text with fewer than MIN_FOREIGN
+    # (the usual Unicode text has none, seen from its set of characters) has no legacy encoding to find.
+    if not any(_char_counts(c)[0] for c in set(text)) or _counts(text)[0] < MIN_FOREIGN:
         return None
     lines = [line for line in text.splitlines() if _candidate(line)]
     sample = "\n".join(lines)[:200_000]
