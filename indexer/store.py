@@ -38,7 +38,7 @@ import sqlite_utils
 from . import documents as docs_mod
 from . import visibility as vis
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
-from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, counts_from_blob
+from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, compact_counts, counts_from_blob
 
 SCHEMA_VERSION = 5  # bump when analysis, passage splitting, tables or stored arrays change: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
@@ -114,16 +114,56 @@ def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
     return Vocabulary(row[0].decode("utf-8").split("\n"))
 
 
+def _term_ids(vocab: Vocabulary, prepared: Prepared) -> np.ndarray:
+    """The term ids of the document's passages, one after the other (int32), adding new terms to the
+    vocabulary in first-occurrence order (prepared.terms is in that order)."""
+    found = list(map(vocab.ids.get, prepared.terms))
+    if None in found:
+        vocab.extend(itertools.compress(prepared.terms, map(operator.is_, found, itertools.repeat(None))))
+        found = list(map(vocab.ids.__getitem__, prepared.terms))
+    return np.array(found, np.int32)[prepared.term_index] if found else np.zeros(0, np.int32)
+
+
+class _Written:
+    """What this build wrote to the passages table, in write order (passage ids ascending): the term ids and
+    counts of each passage's blobs. A new index's postings are built from these instead of reading every blob
+    back (_write_statistics checks that the table holds exactly these passages)."""
+
+    def __init__(self) -> None:
+        self.ids: list[np.ndarray] = []
+        self.term_ids: list[np.ndarray] = []
+        self.tfs: list[np.ndarray] = []
+        self.lengths: list[list[int]] = []
+
+    def add(self, first_id: int, term_ids: np.ndarray, prepared: Prepared) -> None:
+        self.ids.append(np.arange(first_id, first_id + len(prepared.lengths), dtype=np.int64))
+        self.term_ids.append(term_ids)
+        self.tfs.append(prepared.counts)
+        self.lengths.append(prepared.lengths)
+
+    def forward(self, ids: np.ndarray) -> ForwardIndex | None:
+        """The passages' ForwardIndex (as _forward of their rows gives it) if `ids` are exactly the passages
+        written, else None."""
+        written = np.concatenate(self.ids) if self.ids else np.zeros(0, np.int64)
+        if not len(written) or not np.array_equal(written, ids):
+            return None
+        lengths = np.fromiter(itertools.chain.from_iterable(self.lengths), np.int64, len(written))
+        indptr = np.zeros(len(written) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return ForwardIndex(indptr, np.concatenate(self.term_ids), compact_counts(np.concatenate(self.tfs)))
+
+
 def _encode_document(vocab: Vocabulary, prepared: Prepared) -> list[tuple[bytes, bytes]]:
     """Each passage's term counts as (int32 term ids, compact counts) blobs, adding new terms to the vocabulary
     in first-occurrence order. The reader sent the document's distinct terms once (prepared.terms, in
     first-occurrence order) and the passages' terms as indices into them: one vocabulary lookup per distinct
     term, one numpy gather, then byte slices."""
-    found = list(map(vocab.ids.get, prepared.terms))
-    if None in found:  # new terms get ids in first-occurrence order (prepared.terms is in that order)
-        vocab.extend(itertools.compress(prepared.terms, map(operator.is_, found, itertools.repeat(None))))
-        found = list(map(vocab.ids.__getitem__, prepared.terms))
-    ids = np.array(found, np.int32)[prepared.term_index].tobytes() if found else b""
+    return _blobs(_term_ids(vocab, prepared), prepared)
+
+
+def _blobs(term_ids: np.ndarray, prepared: Prepared) -> list[tuple[bytes, bytes]]:
+    """Each passage's (term ids, counts) blobs: byte slices of the document's arrays."""
+    ids = term_ids.tobytes()
     tfs = prepared.counts.tobytes()
     width = prepared.counts.itemsize
     rows = []
@@ -160,7 +200,7 @@ def _ensure_ocr_column(db: sqlite_utils.Database) -> None:
 
 
 def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int,
-                    label: vis.Label) -> int:
+                    label: vis.Label, written: _Written | None = None) -> int:
     """Insert a document's passages with ids from first_id on (passage ids are never reused, so a button
     under an old answer can never open another passage) and its row; returns the number of passages. Every
     passage carries the document's effective visibility (level, audience); `visibility`/`audience` of the
@@ -170,10 +210,13 @@ def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prep
     doc, parts = prepared.doc, prepared.passages
     audience = label.audience_json()
     if parts:
+        term_ids = _term_ids(vocab, prepared)
+        if written is not None:
+            written.add(first_id, term_ids, prepared)
         db.conn.executemany(_INSERT_PASSAGE, [
             (first_id + i, doc.id, position, heading, text, ids, tfs, label.level, audience)
             for i, ((position, heading, text), (ids, tfs)) in enumerate(
-                zip(parts, _encode_document(vocab, prepared), strict=True))])
+                zip(parts, _blobs(term_ids, prepared), strict=True))])
     db.conn.execute(_INSERT_DOCUMENT, (
         doc.id, doc.path, doc.title, doc.number, doc.type, doc.issuer, doc.issued, doc.year, doc.source,
         json.dumps(doc.aliases, ensure_ascii=False), label.name, audience, label.level,
@@ -267,10 +310,12 @@ def _stored_postings(db: sqlite_utils.Database) -> tuple[Postings, np.ndarray] |
     return Postings(*arrays[:4]), arrays[4]
 
 
-def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int) -> int:
+def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int,
+                      written: _Written | None = None) -> int:
     """Bring the corpus-level arrays up to date with the stored per-passage postings: the previous build's
     postings are patched (removed passages out, new passages' blobs in) when there are any, else built from
-    every passage's blobs. Nothing is re-analysed. known_terms: vocabulary size at the previous build."""
+    every passage's blobs (kept in memory by `written` when this build wrote them all). Nothing is
+    re-analysed. known_terms: vocabulary size at the previous build."""
     ids = np.array([r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")], np.int64)
     previous = _stored_postings(db)
     postings = None
@@ -284,8 +329,11 @@ def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms:
                               (int(added[0]),)).fetchall() if len(added) else []
             postings = old.patch(np.flatnonzero(~kept), _forward(rows), len(vocab))
     if postings is None:
-        rows = db.execute("SELECT term_ids, tfs FROM passages ORDER BY id").fetchall()
-        postings = Postings.from_forward(_forward(rows), len(vocab))
+        forward = written.forward(ids) if written is not None else None
+        if forward is None:
+            forward = _forward(db.execute("SELECT term_ids, tfs FROM passages ORDER BY id").fetchall())
+        postings = Postings.from_forward(forward, len(vocab))
+        del forward
     del previous
     doc_ids = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id").fetchall()]
     position = {d: i for i, d in enumerate(doc_ids)}
@@ -494,6 +542,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             progress(done, len(to_read), f"{current[reading[job]][0].relative_to(knowledge).as_posix()}: {text}")
 
     results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout, on_note=on_note)
+    written = _Written()
     with db.conn, contextlib.closing(results):
         for doc_id in removed:
             _delete_document(db, doc_id)
@@ -516,14 +565,15 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             own = vis.declared(prepared.doc.visibility, prepared.doc.audience)
             if prepared.doc.visibility and not vis.is_known(prepared.doc.visibility):
                 report.warnings.append((rel, vis.UNKNOWN_LEVEL_WARNING.format(value=prepared.doc.visibility)))
-            next_id += _write_document(db, vocab, prepared, next_id, vis.resolve(rel, own, rules, uploads))
+            next_id += _write_document(db, vocab, prepared, next_id, vis.resolve(rel, own, rules, uploads),
+                                       written)
             for warning in prepared.doc.warnings:
                 report.warnings.append((rel, warning))
                 log.info("warning: %s: %s", rel, warning, extra={"path": rel, "reason": warning})
             (report.changed if doc_id in existing else report.added).append(doc_id)
         db["meta"].upsert({"key": "next_passage_id", "value": str(next_id)}, pk="key")
         _relabel(db, rules, uploads, report)
-        report.passages = _write_statistics(db, vocab, known_terms)
+        report.passages = _write_statistics(db, vocab, known_terms, written)
     report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     db.conn.commit()
     db.conn.close()

@@ -210,3 +210,26 @@ def test_documents_table_gets_its_ocr_column(knowledge, tmp_path):
         columns = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(documents)")}
         assert columns["ocr"] == "INTEGER"
         assert conn.execute("SELECT ocr FROM documents WHERE id = 'moi'").fetchone() == (0,)
+
+
+def test_new_index_postings_from_memory_equal_postings_read_back(knowledge, tmp_path, monkeypatch):
+    """A new index builds its postings from the passages it kept in memory while writing them: the stored
+    arrays are byte for byte those built from the blobs read back from the file."""
+    from indexer import store
+
+    (knowledge / "dem.md").write_text("Đếm: " + "x " * 450 + "\n\nĐoạn khác về dân vận khéo, dân vận.\n",
+                                      encoding="utf-8")
+    (knowledge / "so.md").write_text("# 2031\n\n... — !!! ???\n", encoding="utf-8")
+
+    def arrays(db):
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT name, data FROM arrays WHERE name != 'built_at' ORDER BY name").fetchall()
+
+    kept = store._Written.forward
+    calls = []
+    monkeypatch.setattr(store._Written, "forward", lambda self, ids: calls.append(kept(self, ids)) or calls[-1])
+    build(knowledge, tmp_path / "memory.db")
+    assert calls and calls[0] is not None
+    monkeypatch.setattr(store._Written, "forward", lambda self, ids: None)
+    build(knowledge, tmp_path / "read-back.db")
+    assert arrays(tmp_path / "memory.db") == arrays(tmp_path / "read-back.db")
