@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain, filterfalse
 from pathlib import Path
 
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook, dot below
@@ -55,12 +56,19 @@ _TONE_CANDIDATE = re.compile(
 _HAS_ZERO_WIDTH = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
 
 
+# Where _place_tone can change a word at all: its last two letters are o + a toned a/e, or u + a toned y (the
+# o/u toned or not), at the end of the word. Text without any (nearly all of it) skips the substitution.
+_TONE_MOVABLE = re.compile(
+    rf"(?:[{_O_U[:6]}{_O_U[:6].upper()}][{_TONED_FINAL[:10]}{_TONED_FINAL[:10].upper()}]"
+    rf"|[{_O_U[6:]}{_O_U[6:].upper()}][{_TONED_FINAL[10:]}{_TONED_FINAL[10:].upper()}])(?!\w)")
+
+
 def normalize(text: str) -> str:
     """NFC, zero-width characters removed, one tone-mark style."""
     if _HAS_ZERO_WIDTH.search(text):
         text = text.translate(_ZERO_WIDTH)
     text = unicodedata.normalize("NFC", text)
-    if text.isascii():
+    if text.isascii() or not _TONE_MOVABLE.search(text):
         return text
     return _TONE_CANDIDATE.sub(lambda m: _place_tone(m.group(0)), text)
 
@@ -86,6 +94,12 @@ def folded_words(text: str) -> list[str]:
 
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
+
+
+@lru_cache(maxsize=1)
+def _bigrams_never_stop() -> bool:
+    """No stop-word holds "_", so no bigram ("a_b") is ever dropped as a stop-word."""
+    return not any("_" in word for word in stopwords())
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +162,7 @@ def terms(text: str, bigrams: bool = True) -> list[str]:
     if _UNSAFE.search(norm):
         return _terms_by_word(norm, bigrams)
     stop = stopwords()
+    stop_free_bigrams = _bigrams_never_stop()
     out: list[str] = []
     for segment in _SEGMENT.split(norm.translate(_FOLD_CHARS).lower()):
         tokens = _TOKEN.findall(segment)
@@ -159,7 +174,12 @@ def terms(text: str, bigrams: bool = True) -> list[str]:
         if tokens[0] not in stop:
             out.append(tokens[0])
         if bigrams:
-            for a, b in zip(tokens, tokens[1:]):  # noqa: B905 (one shorter on purpose)
+            rest = tokens[1:]
+            if stop_free_bigrams:  # b, a_b for each pair, stop-words dropped (never a bigram): all in C
+                out.extend(filterfalse(stop.__contains__, chain.from_iterable(
+                    zip(rest, map("_".join, zip(tokens, rest))))))  # noqa: B905 (one shorter on purpose)
+                continue
+            for a, b in zip(tokens, rest):  # noqa: B905 (one shorter on purpose)
                 if b not in stop:
                     out.append(b)
                 out.append(a + "_" + b)
@@ -172,15 +192,16 @@ def _add_segment_terms(out: list[str], tokens: list[str], stop: frozenset[str], 
     """The terms of one segment's folded tokens, compounds included."""
     prev = None
     for token in tokens:
-        token = token.rstrip(".,")
-        if not token:
-            continue
-        parts = _split_compound(token)
-        if len(parts) > 1 or token.endswith("%"):
-            out.append(token)
-            out.extend(p for p in parts if p not in stop)
-            prev = None
-            continue
+        if not token.isalnum():  # (a plain syllable has nothing to strip or split: most tokens skip this)
+            token = token.rstrip(".,")
+            if not token:
+                continue
+            parts = _split_compound(token)
+            if len(parts) > 1 or token.endswith("%"):
+                out.append(token)
+                out.extend(p for p in parts if p not in stop)
+                prev = None
+                continue
         if token not in stop:
             out.append(token)
         if bigrams and prev is not None:

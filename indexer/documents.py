@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from . import legacy, metadata, msword, ocr
 from .analysis import normalize, terms
+from .engine import compact_counts
 from .passages import split
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,8 @@ _SPACE = re.compile(r"\s")
 def _garbled_share(text: str) -> float:
     """Share of characters that are no text at all: U+FFFD (undecodable), private-use glyph codes, controls."""
     sample = text[:200_000]
+    if _GARBLED.search(sample) is None:  # nothing garbled (the usual case): no need to count the rest
+        return 0.0
     size = len(sample) - len(_SPACE.findall(sample))
     bad = len(_GARBLED.findall(sample))
     return bad / size if size >= 20 else 0.0
@@ -558,21 +562,44 @@ _short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's ident
 
 @dataclass
 class Prepared:
-    """A document read and analysed (in a reader worker): its metadata (text dropped: the passages carry it)
-    and, per passage, (position, heading, text, term counts in first-occurrence order)."""
+    """A document read and analysed (in a reader worker): its metadata (text dropped: the passages carry it),
+    per passage (position, heading, text), and the passages' term counts in a compact form that is cheap to
+    send back and to encode: the document's distinct terms in first-occurrence order (`terms`), and for every
+    passage in turn its distinct terms in first-occurrence order as indices into `terms` (`term_index`, int32)
+    with their counts (`counts`, engine.compact_counts over the whole document), `lengths[i]` of them for
+    passage i. `counts_of(i)` gives passage i's term counts as a dict."""
 
     doc: Document
-    passages: list[tuple[int, str, str, dict[str, int]]]
+    passages: list[tuple[int, str, str]]
+    terms: list[str] = field(default_factory=list)
+    term_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    lengths: list[int] = field(default_factory=list)
+
+    def counts_of(self, i: int) -> dict[str, int]:
+        start = sum(self.lengths[:i])
+        end = start + self.lengths[i]
+        return {self.terms[t]: int(c) for t, c in zip(self.term_index[start:end].tolist(),
+                                                       self.counts[start:end].tolist(), strict=True)}
 
 
 def prepare(path: str, root: str, limits: Limits) -> Prepared:
     """All the CPU work for one file, done where the time limit applies: read, split into passages, analyse."""
     doc = load(Path(path), Path(root), limits)
-    passages = [
-        (p.position, p.heading, p.text, dict(Counter(index_terms(doc, p.heading, p.text)))) for p in split(doc.text)
-    ]
+    passages = []
+    keys: list[str] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for p in split(doc.text):
+        passages.append((p.position, p.heading, p.text))
+        tally = Counter(index_terms(doc, p.heading, p.text))
+        keys.extend(tally)
+        counts.extend(tally.values())
+        lengths.append(len(tally))
     doc.text = ""
-    return Prepared(doc, passages)
+    distinct = {t: i for i, t in enumerate(dict.fromkeys(keys))}
+    return Prepared(doc, passages, list(distinct), np.fromiter(map(distinct.__getitem__, keys), np.int32, len(keys)),
+                    compact_counts(np.array(counts, np.int64)), lengths)
 
 
 # -- reading in worker processes ------------------------------------------------------------------------------
@@ -812,14 +839,21 @@ def run_isolated(
                     again.pop(0)
                 else:
                     next_job += 1
-            if next_out in done:
+            if next_out in done and not busy:
                 yield next_out, done.pop(next_out)
                 next_out += 1
                 continue
             if not busy:  # cannot happen (see above); never spin
                 raise RuntimeError("run_isolated: nothing in progress")
-            wait = max(0.0, min(deadline for _, deadline in busy.values()) - time.monotonic())
+            # Results already there are collected before the next one is handed over (their workers get new
+            # jobs at once instead of idling while the consumer works); else wait for one.
+            wait = 0.0 if next_out in done else max(0.0, min(deadline for _, deadline in busy.values())
+                                                   - time.monotonic())
             ready = set(multiprocessing.connection.wait([w.conn for w in busy], timeout=wait))
+            if not ready and next_out in done:
+                yield next_out, done.pop(next_out)
+                next_out += 1
+                continue
             for worker in list(busy):
                 job, deadline = busy[worker]
                 if worker.conn in ready:

@@ -89,6 +89,12 @@ class Vocabulary:
             self.terms.append(term)
         return tid
 
+    def extend(self, terms: Iterable[str]) -> None:
+        """Add terms that are not in the vocabulary yet (and distinct), in order."""
+        first = len(self.terms)
+        self.terms.extend(terms)
+        self.ids.update(zip(self.terms[first:], range(first, len(self.terms)), strict=True))
+
     def encode(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """Tokens -> (sorted unique term ids, counts), adding new terms."""
         counts = Counter(tokens)

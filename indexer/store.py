@@ -114,25 +114,65 @@ def _load_vocabulary(db: sqlite_utils.Database) -> Vocabulary:
     return Vocabulary(row[0].decode("utf-8").split("\n"))
 
 
-def _encode_document(vocab: Vocabulary, parts: list) -> list[tuple[bytes, bytes]]:
+def _term_ids(vocab: Vocabulary, prepared: Prepared) -> np.ndarray:
+    """The term ids of the document's passages, one after the other (int32), adding new terms to the
+    vocabulary in first-occurrence order (prepared.terms is in that order)."""
+    found = list(map(vocab.ids.get, prepared.terms))
+    if None in found:
+        vocab.extend(itertools.compress(prepared.terms, map(operator.is_, found, itertools.repeat(None))))
+        found = list(map(vocab.ids.__getitem__, prepared.terms))
+    return np.array(found, np.int32)[prepared.term_index] if found else np.zeros(0, np.int32)
+
+
+class _Written:
+    """What this build wrote to the passages table, in write order (passage ids ascending): the term ids and
+    counts of each passage's blobs. A new index's postings are built from these instead of reading every blob
+    back (_write_statistics checks that the table holds exactly these passages)."""
+
+    def __init__(self) -> None:
+        self.ids: list[np.ndarray] = []
+        self.term_ids: list[np.ndarray] = []
+        self.tfs: list[np.ndarray] = []
+        self.lengths: list[list[int]] = []
+
+    def add(self, first_id: int, term_ids: np.ndarray, prepared: Prepared) -> None:
+        self.ids.append(np.arange(first_id, first_id + len(prepared.lengths), dtype=np.int64))
+        self.term_ids.append(term_ids)
+        self.tfs.append(prepared.counts)
+        self.lengths.append(prepared.lengths)
+
+    def forward(self, ids: np.ndarray) -> ForwardIndex | None:
+        """The passages' ForwardIndex (as _forward of their rows gives it) if `ids` are exactly the passages
+        written, else None."""
+        written = np.concatenate(self.ids) if self.ids else np.zeros(0, np.int64)
+        if not len(written) or not np.array_equal(written, ids):
+            return None
+        lengths = np.fromiter(itertools.chain.from_iterable(self.lengths), np.int64, len(written))
+        indptr = np.zeros(len(written) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return ForwardIndex(indptr, np.concatenate(self.term_ids), compact_counts(np.concatenate(self.tfs)))
+
+
+def _encode_document(vocab: Vocabulary, prepared: Prepared) -> list[tuple[bytes, bytes]]:
     """Each passage's term counts as (int32 term ids, compact counts) blobs, adding new terms to the vocabulary
-    in first-occurrence order. One numpy pass per document."""
-    keys: list[str] = []
-    counts: list[int] = []
-    lengths: list[int] = []
-    for part in parts:
-        keys.extend(part[3])
-        counts.extend(part[3].values())
-        lengths.append(len(part[3]))
-    ids = list(map(vocab.ids.get, keys))
-    if None in ids:  # new terms get ids in first-occurrence order
-        for term in dict.fromkeys(itertools.compress(keys, map(operator.is_, ids, itertools.repeat(None)))):
-            vocab.add(term)
-        ids = list(map(vocab.ids.get, keys))
-    splits = np.cumsum(lengths)[:-1]
-    id_rows = np.split(np.array(ids, np.int32), splits)
-    tf_rows = np.split(compact_counts(np.array(counts, np.int64)), splits)
-    return [(a.tobytes(), b.tobytes()) for a, b in zip(id_rows, tf_rows, strict=True)]
+    in first-occurrence order. The reader sent the document's distinct terms once (prepared.terms, in
+    first-occurrence order) and the passages' terms as indices into them: one vocabulary lookup per distinct
+    term, one numpy gather, then byte slices."""
+    return _blobs(_term_ids(vocab, prepared), prepared)
+
+
+def _blobs(term_ids: np.ndarray, prepared: Prepared) -> list[tuple[bytes, bytes]]:
+    """Each passage's (term ids, counts) blobs: byte slices of the document's arrays."""
+    ids = term_ids.tobytes()
+    tfs = prepared.counts.tobytes()
+    width = prepared.counts.itemsize
+    rows = []
+    start = 0
+    for n in prepared.lengths:
+        end = start + n
+        rows.append((ids[4 * start:4 * end], tfs[width * start:width * end]))
+        start = end
+    return rows
 
 
 def _next_passage_id(db: sqlite_utils.Database) -> int:
@@ -141,35 +181,48 @@ def _next_passage_id(db: sqlite_utils.Database) -> int:
     return max(int(row[0]) if row else 1, top + 1)
 
 
+_INSERT_DOCUMENT = (
+    "INSERT OR REPLACE INTO documents (id, path, title, number, type, issuer, issued, year, source, aliases, "
+    "visibility, audience, level, declared, sha256, n_passages, indexed_at, warnings, ocr) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PASSAGE = (
+    "INSERT INTO passages (id, doc_id, position, heading, text, term_ids, tfs, level, audience) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _ensure_ocr_column(db: sqlite_utils.Database) -> None:
+    """The documents table of an index made before the ocr column (or a new one) gets it, as sqlite-utils'
+    insert(alter=True) used to add it on the first document written."""
+    if "ocr" not in db["documents"].columns_dict:
+        db["documents"].add_column("ocr", int)
+
+
 def _write_document(db: sqlite_utils.Database, vocab: Vocabulary, prepared: Prepared, first_id: int,
-                    label: vis.Label) -> int:
+                    label: vis.Label, written: _Written | None = None) -> int:
     """Insert a document's passages with ids from first_id on (passage ids are never reused, so a button
     under an old answer can never open another passage) and its row; returns the number of passages. Every
     passage carries the document's effective visibility (level, audience); `visibility`/`audience` of the
-    document are the effective ones too, `declared` what its front matter said."""
+    document are the effective ones too, `declared` what its front matter said. Plain SQL (sqlite-utils'
+    insert costs more than the rest of the write); the documents table must have its ocr column
+    (_ensure_ocr_column)."""
     doc, parts = prepared.doc, prepared.passages
-    rows = []
-    for i, ((position, heading, text, _), (ids, tfs)) in enumerate(
-            zip(parts, _encode_document(vocab, parts), strict=True)):
-        rows.append({
-            "id": first_id + i, "doc_id": doc.id, "position": position, "heading": heading, "text": text,
-            "term_ids": ids, "tfs": tfs,
-            "level": label.level, "audience": label.audience_json(),
-        })
-    if rows:  # plain executemany: sqlite-utils' insert_all costs more than the rest of the write
-        columns = list(rows[0])
-        db.conn.executemany(f"INSERT INTO passages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            [tuple(r.values()) for r in rows])
-    db["documents"].insert({
-        "id": doc.id, "path": doc.path, "title": doc.title, "number": doc.number, "type": doc.type,
-        "issuer": doc.issuer, "issued": doc.issued, "year": doc.year, "source": doc.source,
-        "aliases": json.dumps(doc.aliases, ensure_ascii=False), "visibility": label.name,
-        "audience": label.audience_json(), "level": label.level,
-        "declared": json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
-        "sha256": doc.sha256,
-        "n_passages": len(parts), "indexed_at": time.time(),
-        "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ocr": int(doc.ocr),
-    }, replace=True, alter=True)  # alter: an index made before the ocr column gets it
+    audience = label.audience_json()
+    if parts:
+        term_ids = _term_ids(vocab, prepared)
+        if written is not None:
+            written.add(first_id, term_ids, prepared)
+        db.conn.executemany(_INSERT_PASSAGE, [
+            (first_id + i, doc.id, position, heading, text, ids, tfs, label.level, audience)
+            for i, ((position, heading, text), (ids, tfs)) in enumerate(
+                zip(parts, _blobs(term_ids, prepared), strict=True))])
+    db.conn.execute(_INSERT_DOCUMENT, (
+        doc.id, doc.path, doc.title, doc.number, doc.type, doc.issuer, doc.issued, doc.year, doc.source,
+        json.dumps(doc.aliases, ensure_ascii=False), label.name, audience, label.level,
+        json.dumps({"visibility": doc.visibility, "audience": doc.audience}, ensure_ascii=False),
+        doc.sha256, len(parts), time.time(), json.dumps(doc.warnings, ensure_ascii=False), int(doc.ocr),
+    ))
     return len(parts)
 
 
@@ -257,10 +310,12 @@ def _stored_postings(db: sqlite_utils.Database) -> tuple[Postings, np.ndarray] |
     return Postings(*arrays[:4]), arrays[4]
 
 
-def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int) -> int:
+def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int,
+                      written: _Written | None = None) -> int:
     """Bring the corpus-level arrays up to date with the stored per-passage postings: the previous build's
     postings are patched (removed passages out, new passages' blobs in) when there are any, else built from
-    every passage's blobs. Nothing is re-analysed. known_terms: vocabulary size at the previous build."""
+    every passage's blobs (kept in memory by `written` when this build wrote them all). Nothing is
+    re-analysed. known_terms: vocabulary size at the previous build."""
     ids = np.array([r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")], np.int64)
     previous = _stored_postings(db)
     postings = None
@@ -274,8 +329,11 @@ def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms:
                               (int(added[0]),)).fetchall() if len(added) else []
             postings = old.patch(np.flatnonzero(~kept), _forward(rows), len(vocab))
     if postings is None:
-        rows = db.execute("SELECT term_ids, tfs FROM passages ORDER BY id").fetchall()
-        postings = Postings.from_forward(_forward(rows), len(vocab))
+        forward = written.forward(ids) if written is not None else None
+        if forward is None:
+            forward = _forward(db.execute("SELECT term_ids, tfs FROM passages ORDER BY id").fetchall())
+        postings = Postings.from_forward(forward, len(vocab))
+        del forward
     del previous
     doc_ids = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id").fetchall()]
     position = {d: i for i, d in enumerate(doc_ids)}
@@ -469,6 +527,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     _init_schema(db)
+    _ensure_ocr_column(db)
     vocab = _load_vocabulary(db)
     known_terms = len(vocab)
     next_id = max(first_id, _next_passage_id(db))
@@ -483,6 +542,7 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             progress(done, len(to_read), f"{current[reading[job]][0].relative_to(knowledge).as_posix()}: {text}")
 
     results = docs_mod.run_isolated(prepare, jobs, timeout=limits.parse_timeout, on_note=on_note)
+    written = _Written()
     with db.conn, contextlib.closing(results):
         for doc_id in removed:
             _delete_document(db, doc_id)
@@ -505,14 +565,15 @@ def _apply(tmp, knowledge, current, existing, to_read, removed, report, progress
             own = vis.declared(prepared.doc.visibility, prepared.doc.audience)
             if prepared.doc.visibility and not vis.is_known(prepared.doc.visibility):
                 report.warnings.append((rel, vis.UNKNOWN_LEVEL_WARNING.format(value=prepared.doc.visibility)))
-            next_id += _write_document(db, vocab, prepared, next_id, vis.resolve(rel, own, rules, uploads))
+            next_id += _write_document(db, vocab, prepared, next_id, vis.resolve(rel, own, rules, uploads),
+                                       written)
             for warning in prepared.doc.warnings:
                 report.warnings.append((rel, warning))
                 log.info("warning: %s: %s", rel, warning, extra={"path": rel, "reason": warning})
             (report.changed if doc_id in existing else report.added).append(doc_id)
         db["meta"].upsert({"key": "next_passage_id", "value": str(next_id)}, pk="key")
         _relabel(db, rules, uploads, report)
-        report.passages = _write_statistics(db, vocab, known_terms)
+        report.passages = _write_statistics(db, vocab, known_terms, written)
     report.documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     db.conn.commit()
     db.conn.close()

@@ -140,3 +140,16 @@ def test_fold_equals_reference_on_every_character():
         chunk = every[start:start + 64]
         assert fold(chunk) == reference_fold(chunk), hex(start)
         assert fold("x" + chunk[::-1]) == reference_fold("x" + chunk[::-1])
+
+
+def test_tone_placement_shortcut_misses_no_word_it_would_change():
+    """normalize() skips the tone substitution when no word ends in o + toned a/e or u + toned y: every short
+    word over the letters involved (toned or not, either case, after q or not) comes out as before."""
+    import itertools
+
+    letters = "qQhoòóỏõọOÒuùúủũụUÚaàáảãạAÀeèéẻẽẹẸyỳýỷỹỵỲÝ"
+    for n in (2, 3):
+        for chars in itertools.product(letters, repeat=n):
+            word = "".join(chars)
+            for text in (word, f"x {word}.", f"{word}z"):
+                assert normalize(text) == reference_normalize(text), text

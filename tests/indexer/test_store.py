@@ -146,3 +146,90 @@ def test_old_schema_is_rebuilt(knowledge, tmp_path):
     report = build(knowledge, db)
     assert sorted(report.added) == ["ct-33", "luat/luat-99", "tin-hoa-binh"]
     assert Searcher(db).search("Ban Thanh tra nhân dân").hits
+
+
+def _reference_blobs(vocab, passages):
+    """Per-passage (term ids, counts) blobs as the writer encoded a document's {term: count} dicts before
+    readers sent distinct terms and indices: new terms get ids in first-occurrence order, counts in the
+    smallest unsigned type over the whole document."""
+    import numpy as np
+
+    from indexer.engine import compact_counts
+
+    keys = [t for counts in passages for t in counts]
+    for term in keys:
+        vocab.add(term)
+    tfs = compact_counts(np.array([c for counts in passages for c in counts.values()], np.int64))
+    out, start = [], 0
+    for counts in passages:
+        ids = np.array([vocab.ids[t] for t in counts], np.int32)
+        out.append((ids.tobytes(), tfs[start:start + len(counts)].tobytes()))
+        start += len(counts)
+    return out
+
+
+def test_prepared_terms_and_encoding_equal_per_passage_counts(knowledge, tmp_path):
+    """A reader's compact form gives each passage exactly Counter(index_terms(...)) (same order), and the
+    writer's blobs and vocabulary are those of encoding those dicts one by one."""
+    from collections import Counter
+
+    from indexer.documents import Limits, index_terms, prepare
+    from indexer.engine import Vocabulary
+    from indexer.store import _encode_document
+
+    (knowledge / "dem.md").write_text("Đếm: " + "x " * 450 + "\n\nĐoạn khác về dân vận khéo, dân vận.\n",
+                                      encoding="utf-8")
+    (knowledge / "rong-chu.md").write_text("# Chỉ có tiêu đề\n", encoding="utf-8")
+    new, old = Vocabulary(["dan", "van", "dan_van"]), Vocabulary(["dan", "van", "dan_van"])
+    widths = set()
+    for path in sorted(knowledge.rglob("*.*")):
+        prepared = prepare(str(path), str(knowledge), Limits())
+        doc = prepared.doc
+        expected = []
+        for i, (_, heading, text) in enumerate(prepared.passages):
+            counts = dict(Counter(index_terms(doc, heading, text)))
+            assert list(prepared.counts_of(i).items()) == list(counts.items())
+            expected.append(counts)
+        assert _encode_document(new, prepared) == _reference_blobs(old, expected), path.name
+        assert new.terms == old.terms and new.ids == old.ids
+        widths.add(prepared.counts.itemsize)
+    assert widths == {1, 2}  # "dem.md" counts a term more than 255 times
+
+
+def test_documents_table_gets_its_ocr_column(knowledge, tmp_path):
+    """A new index has documents.ocr; an index made before that column gets it on its next build."""
+    db = tmp_path / "index.db"
+    build(knowledge, db)
+    with sqlite3.connect(db) as conn:
+        assert "ocr" in [r[1] for r in conn.execute("PRAGMA table_info(documents)")]
+        conn.execute("ALTER TABLE documents DROP COLUMN ocr")
+    (knowledge / "moi.md").write_text("Văn bản mới về hương ước, quy ước của thôn bản.", encoding="utf-8")
+    report = build(knowledge, db)
+    assert report.added == ["moi"] and report.documents == 4
+    with sqlite3.connect(db) as conn:
+        columns = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(documents)")}
+        assert columns["ocr"] == "INTEGER"
+        assert conn.execute("SELECT ocr FROM documents WHERE id = 'moi'").fetchone() == (0,)
+
+
+def test_new_index_postings_from_memory_equal_postings_read_back(knowledge, tmp_path, monkeypatch):
+    """A new index builds its postings from the passages it kept in memory while writing them: the stored
+    arrays are byte for byte those built from the blobs read back from the file."""
+    from indexer import store
+
+    (knowledge / "dem.md").write_text("Đếm: " + "x " * 450 + "\n\nĐoạn khác về dân vận khéo, dân vận.\n",
+                                      encoding="utf-8")
+    (knowledge / "so.md").write_text("# 2031\n\n... — !!! ???\n", encoding="utf-8")
+
+    def arrays(db):
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT name, data FROM arrays WHERE name != 'built_at' ORDER BY name").fetchall()
+
+    kept = store._Written.forward
+    calls = []
+    monkeypatch.setattr(store._Written, "forward", lambda self, ids: calls.append(kept(self, ids)) or calls[-1])
+    build(knowledge, tmp_path / "memory.db")
+    assert calls and calls[0] is not None
+    monkeypatch.setattr(store._Written, "forward", lambda self, ids: None)
+    build(knowledge, tmp_path / "read-back.db")
+    assert arrays(tmp_path / "memory.db") == arrays(tmp_path / "read-back.db")

@@ -347,3 +347,36 @@ def test_a_picture_bomb_is_refused_quickly():
     with pytest.raises(DocumentError, match="không đọc được ảnh|hết thời gian|không có chữ"):
         parse(buf.getvalue(), ".png", "bom", Limits(parse_timeout=5))
     assert time.monotonic() - started < 15
+
+
+def test_legacy_counts_are_the_per_character_counts():
+    """_counts tallies distinct characters through a cache: the same as classifying every character."""
+
+    def reference(text):
+        foreign = latin = 0
+        for c in text:
+            if c.isascii():
+                continue
+            if legacy._is_foreign(c):
+                foreign += 1
+                latin += 1
+            elif c.isalpha() and unicodedata.normalize("NFD", c)[0].isascii() or c in "đĐ":
+                latin += 1
+        return foreign, latin
+
+    every = "".join(chr(i) for i in range(0x3000))
+    for start in range(0, len(every), 64):
+        chunk = every[start:start + 64]
+        assert legacy._counts(chunk) == reference(chunk), hex(start)
+    for text in (LEGACY_TEXT, vni(LEGACY_TEXT), tcvn3(LEGACY_TEXT).decode("latin-1"), "", "abc",
+                 "Die Größe der Übung für Straßen in Hà Nội, schön. " * 3, "© 2024 ® ½ · ¶ §" * 4):
+        assert legacy._counts(text) == reference(text)
+
+
+def test_legacy_detect_shortcut_only_skips_texts_it_could_not_convert():
+    """detect() stops early on a text with fewer than MIN_FOREIGN foreign characters: such a text never had
+    MIN_FOREIGN of them inside words either, so the answer is the same."""
+    few = "Đảng ủy xã " + " nh©n" * (legacy.MIN_FOREIGN - 1) + " lãnh đạo công tác dân vận.\n"
+    assert legacy._counts(few)[0] == legacy.MIN_FOREIGN - 1 and legacy.detect(few) is None
+    assert legacy.detect(vni(LEGACY_TEXT)) == "VNI"
+    assert legacy.detect(tcvn3(LEGACY_TEXT).decode("latin-1")) == "TCVN3"
