@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from .analysis import folded_words, has_diacritics, raw_tokens, stopwords
 
@@ -30,12 +31,18 @@ def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
     return sum(w for t, w in weights.items() if t in words) / total
 
 
+@lru_cache(maxsize=4096)
+def sentence_words(text: str) -> tuple[frozenset[str], ...]:
+    """The folded words of each sentence of a normalized text (passages are normalized when indexed); cached,
+    as the same passages come back question after question. Their union is the text's words."""
+    return tuple(frozenset(folded_words(s)) for s in _SENTENCE.split(text) if s.strip()) or (frozenset(),)
+
+
 def sentence_cover(text: str, weights: dict[str, float], total: float) -> float:
-    """The largest share of the question's weight found within two consecutive sentences (text is normalized,
-    as passages are when they are indexed)."""
-    sentences = [folded_words(s) for s in _SENTENCE.split(text) if s.strip()] or [[]]
-    return max(_cover(set(a) | set(b), weights, total)
-               for a, b in zip(sentences, sentences[1:] + [[]], strict=True))
+    """The largest share of the question's weight found within two consecutive sentences."""
+    sentences = sentence_words(text)
+    return max(_cover(a | b, weights, total)
+               for a, b in zip(sentences, sentences[1:] + (frozenset(),), strict=True))
 
 
 def accented_words(question: str) -> set[str]:

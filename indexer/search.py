@@ -265,7 +265,7 @@ class Searcher:
     def _collapse(self, order: np.ndarray, values: np.ndarray, need: int) -> list[Hit]:
         """Hits in rank order, dropping passages that nearly repeat a higher-ranked one (the same text in two
         files); candidates are read in small batches until `need` hits are kept."""
-        kept: list[tuple[Hit, set[str]]] = []
+        kept: list[tuple[Hit, frozenset[str]]] = []
         batch = max(8, need + 4)
         score_of = dict(zip(order.tolist(), values.tolist(), strict=True))
         for start in range(0, len(order), batch):
@@ -273,8 +273,8 @@ class Searcher:
             rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
             for i in chunk:
                 pid, doc_id, heading, text, position = rows[int(self.passage_ids[i])]
-                words = set(folded_words(text))
-                if any(len(words & w) / max(1, len(words | w)) >= DUPLICATE_JACCARD for _, w in kept):
+                words = frozenset().union(*rerank_mod.sentence_words(text))
+                if any(_near_duplicate(words, w) for _, w in kept):
                     continue
                 d = self.documents[self.by_id[doc_id]]
                 kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
@@ -377,6 +377,12 @@ class Searcher:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Word-set Jaccard similarity of at least DUPLICATE_JACCARD (sizes that far apart cannot reach it)."""
+    small, large = sorted((len(a), len(b)))
+    return small >= DUPLICATE_JACCARD * large and len(a & b) >= DUPLICATE_JACCARD * max(1, len(a | b))
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
