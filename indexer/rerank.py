@@ -31,7 +31,7 @@ def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
     return sum(w for t, w in weights.items() if t in words) / total
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)  # about 1 MB per 100 passages
 def sentence_words(text: str) -> tuple[frozenset[str], ...]:
     """The folded words of each sentence of a normalized text (passages are normalized when indexed); cached,
     as the same passages come back question after question. Their union is the text's words."""
