@@ -18,6 +18,7 @@ from pathlib import Path
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook, dot below
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _WORD = re.compile(r"\w+", re.UNICODE)
+SENTENCE_BREAK = re.compile(r"(?<=[.!?;:…])\s+|\n+")  # where snippets and sentence-level matching cut
 # A token is a run of word characters, optionally joined by / - . , % into one (33/CT-TTg, 26/11/2021, 80%).
 _TOKEN = re.compile(r"\w+(?:[/\-.,]\w+)*%?", re.UNICODE)
 _PARTS = re.compile(r"[/\-.,%]")

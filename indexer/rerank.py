@@ -17,13 +17,12 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from .analysis import folded_words, has_diacritics, raw_tokens, stopwords
+from .analysis import SENTENCE_BREAK, folded_words, has_diacritics, raw_tokens, stopwords
 
 POOL = 20  # candidates reordered; later pages keep BM25 order
 SENTENCE = 0.2
 HEADING = 0.1
 ACCENTS = 0.1
-_SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
 _WORD = re.compile(r"\w+")
 
 
@@ -35,7 +34,7 @@ def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
 def sentence_words(text: str) -> tuple[frozenset[str], ...]:
     """The folded words of each sentence of a normalized text (passages are normalized when indexed); cached,
     as the same passages come back question after question. Their union is the text's words."""
-    return tuple(frozenset(folded_words(s)) for s in _SENTENCE.split(text) if s.strip()) or (frozenset(),)
+    return tuple(frozenset(folded_words(s)) for s in SENTENCE_BREAK.split(text) if s.strip()) or (frozenset(),)
 
 
 def sentence_cover(text: str, weights: dict[str, float], total: float) -> float:

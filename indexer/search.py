@@ -16,7 +16,7 @@ import numpy as np
 
 from . import query as query_mod
 from . import rerank as rerank_mod
-from .analysis import fold, folded_words, normalize, terms
+from .analysis import SENTENCE_BREAK, fold, folded_words, normalize, terms
 from .engine import BM25Index
 from .store import load_array, load_postings, load_vocabulary
 from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
@@ -28,7 +28,6 @@ TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "
 DUPLICATE_JACCARD = 0.8
 CONFIDENT_COVERAGE = 0.4
 CANDIDATES = 10  # extra candidates read, so collapsed duplicates can be replaced
-_SENTENCE = re.compile(r"(?<=[.!?;:…])\s+|\n+")
 
 
 @dataclass
@@ -405,7 +404,7 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
     """The best 1-3 consecutive sentences of text for the query, and the spans of matched words in it."""
     wanted = {t for t in query_terms if "_" not in t}
     bigrams = {t for t in query_terms if "_" in t}
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    sentences = [s.strip() for s in SENTENCE_BREAK.split(text) if s.strip()]
     if not sentences:
         return "", []
 
