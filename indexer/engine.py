@@ -208,11 +208,6 @@ class Postings:
         return len(self.doc_len)
 
     @classmethod
-    def empty(cls, n_terms: int = 0) -> Postings:
-        return cls(np.zeros(n_terms + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8),
-                   np.zeros(0, np.int64))
-
-    @classmethod
     def from_forward(cls, fwd: ForwardIndex, n_terms: int) -> Postings:
         n = fwd.n_passages
         counts = np.diff(fwd.indptr)
@@ -358,9 +353,7 @@ class BM25Index:
             else:
                 cand = np.flatnonzero((partial + reach) * boost * (1 + SLACK) >= theta)
         if cand is None or len(cand) > n // 8:  # no useful bound: every passage, adding whole rows
-            scores = partial
-            for r, c in dense:
-                scores += c * self.dense[r] if c != 1 else self.dense[r]
+            scores = add_dense(partial, slice(None))
             if boost is not None:
                 scores *= boost
             ok = scores > 0
@@ -415,13 +408,6 @@ class BM25Index:
         return np.bincount(np.concatenate([self.pids[ip[t]:ip[t + 1]] for t, _ in terms]),
                            np.concatenate([c * w[ip[t]:ip[t + 1]] if c != 1 else w[ip[t]:ip[t + 1]] for t, c in terms]),
                            minlength=n)
-
-    def _lookup(self, t: int, cand: np.ndarray) -> np.ndarray:
-        """Term t's weights in the passages cand (ascending or not), 0 where it does not occur."""
-        lo, hi = self.indptr[t], self.indptr[t + 1]
-        plist = self.pids[lo:hi]
-        pos = np.minimum(np.searchsorted(plist, cand), hi - lo - 1)
-        return np.where(plist[pos] == cand, self.weights[lo + pos], 0.0)
 
     def _top_full(self, terms, coef, k, boost, mask) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros(self.n_passages)

@@ -301,13 +301,9 @@ def _forward(rows) -> ForwardIndex:
 def _stored_postings(db: sqlite_utils.Database) -> tuple[Postings, np.ndarray] | None:
     """The postings and passage ids stored by the last build, or None (a new index)."""
     try:
-        dtype = np.dtype(db.execute("SELECT value FROM meta WHERE key = 'post_tfs_dtype'").fetchone()[0])
-        arrays = [load_array(db.conn, name, t) for name, t in (
-            ("indptr", np.int64), ("post_pids", np.int32), ("post_tfs", dtype), ("doc_len", np.int64),
-            ("passage_ids", np.int64))]
+        return load_postings(db.conn), load_array(db.conn, "passage_ids", np.int64)
     except (KeyError, TypeError):
         return None
-    return Postings(*arrays[:4]), arrays[4]
 
 
 def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms: int,
@@ -316,7 +312,8 @@ def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms:
     postings are patched (removed passages out, new passages' blobs in) when there are any, else built from
     every passage's blobs (kept in memory by `written` when this build wrote them all). Nothing is
     re-analysed. known_terms: vocabulary size at the previous build."""
-    ids = np.array([r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")], np.int64)
+    rows = db.execute("SELECT id, doc_id FROM passages ORDER BY id").fetchall()
+    ids = np.array([r[0] for r in rows], np.int64)
     previous = _stored_postings(db)
     postings = None
     if previous is not None:
@@ -325,9 +322,9 @@ def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms:
         added = ids[~np.isin(ids, old_ids)]
         if len(old_ids) == old.n_passages and (not len(added) or not kept.any()
                                                or added[0] > old_ids[kept][-1]):
-            rows = db.execute("SELECT term_ids, tfs FROM passages WHERE id >= ? ORDER BY id",
-                              (int(added[0]),)).fetchall() if len(added) else []
-            postings = old.patch(np.flatnonzero(~kept), _forward(rows), len(vocab))
+            blobs = db.execute("SELECT term_ids, tfs FROM passages WHERE id >= ? ORDER BY id",
+                               (int(added[0]),)).fetchall() if len(added) else []
+            postings = old.patch(np.flatnonzero(~kept), _forward(blobs), len(vocab))
     if postings is None:
         forward = written.forward(ids) if written is not None else None
         if forward is None:
@@ -337,8 +334,7 @@ def _write_statistics(db: sqlite_utils.Database, vocab: Vocabulary, known_terms:
     del previous
     doc_ids = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id").fetchall()]
     position = {d: i for i, d in enumerate(doc_ids)}
-    passage_doc = np.array([position[r[0]] for r in db.execute("SELECT doc_id FROM passages ORDER BY id")],
-                           np.int32)
+    passage_doc = np.array([position[r[1]] for r in rows], np.int32)
     hashed = _stored_hashes(db, known_terms)
     hashed = hashed.extend(vocab.terms[known_terms:], known_terms) if hashed is not None else \
         HashedVocabulary.from_terms(vocab.terms)
@@ -372,9 +368,8 @@ def _stored_hashes(db: sqlite_utils.Database, known_terms: int) -> HashedVocabul
 def load_vocabulary(conn: sqlite3.Connection) -> HashedVocabulary:
     """The hashed vocabulary of an index (what a serving process looks query terms up in)."""
     exact = json.loads(load_array(conn, "vocab_exact", np.uint8).tobytes() or b"{}")
-    hashes = load_array(conn, "vocab_hash", np.uint64)
-    n_terms = len(load_array(conn, "indptr", np.int64)) - 1
-    return HashedVocabulary(hashes, load_array(conn, "vocab_hash_id", np.int32), exact, n_terms)
+    return HashedVocabulary(load_array(conn, "vocab_hash", np.uint64), load_array(conn, "vocab_hash_id", np.int32),
+                            exact)  # every term is hashed or kept by name, so these count all of them
 
 
 def load_postings(conn: sqlite3.Connection) -> Postings:
