@@ -96,8 +96,6 @@ def doc_id(path: Path, root: Path) -> str:
 
 
 _BINARY_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
-# Tone marks and the marks of ă â ê ô ơ ư: what a Vietnamese letter may carry once decomposed.
-_VIETNAMESE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b")
 
 
 _BINARY_CONTROLS = re.compile("[" + "".join(re.escape(chr(i)) for i in range(32) if chr(i) not in _BINARY_WHITESPACE)
@@ -116,22 +114,7 @@ def _foreign_share(text: str) -> float:
     the Vietnamese alphabet (ä, ø, ñ…), Latin-1 symbols (¸ µ ¶ ©…) and stray combining marks. High for text
     in the old 8-bit Vietnamese encodings (TCVN3/ABC, VNI) read as Windows-1258 or Latin-1, which is also
     what a .docx or PDF typed with .VnTime-style fonts contains. Other scripts do not count."""
-    foreign = total = 0
-    for c in unicodedata.normalize("NFC", text[:200_000]):
-        if c.isascii() or c in "đĐ":
-            total += not c.isascii()
-            continue
-        if c.isalpha():
-            base, *marks = unicodedata.normalize("NFD", c)
-            if base.isascii():
-                total += 1
-                foreign += not all(m in _VIETNAMESE_MARKS for m in marks)
-            elif "\u00c0" <= base <= "\u024f":  # Latin-1 and Latin Extended letters: æ ø ß þ ł…
-                total += 1
-                foreign += 1
-        elif ("\u00a1" <= c <= "\u00bf" and c not in "°§") or unicodedata.category(c) == "Mn":
-            total += 1
-            foreign += 1
+    foreign, total = legacy._counts(unicodedata.normalize("NFC", text[:200_000]))
     return foreign / total if total >= 20 else 0.0
 
 
