@@ -296,8 +296,9 @@ class Conversation(RealWorld):
         searcher = self._open_sync()
         return searcher.search(text, k=k, offset=offset, viewer=viewer) if searcher else None
 
-    async def _rebuild(self, force: bool = False) -> store.BuildReport:
-        """Build (in a thread) and switch to the new index. Callers hold build_lock."""
+    async def _rebuild(self, force: bool = False, **options) -> store.BuildReport:
+        """Build (in a thread) and switch to the new index. Callers hold build_lock. options: more of
+        store.build's (known_errors)."""
         report = await asyncio.to_thread(
             self.build,
             self.config.knowledge,
@@ -305,6 +306,7 @@ class Conversation(RealWorld):
             limits=self.config.limits.document_limits(),
             force=force,
             visibility=self.config.index_rules,
+            **options,
         )
         await self.open()
         return report

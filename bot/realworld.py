@@ -100,11 +100,7 @@ class RealWorld:
         failed = getattr(self, "_sync_failed", {})
         known = {rel: reason for rel, (stamp, reason) in failed.items() if _stamp(knowledge / rel) == stamp}
         async with self.build_lock:
-            report = await asyncio.to_thread(
-                self.build, knowledge, self.config.db, limits=self.config.limits.document_limits(),
-                known_errors=known,
-            )
-            await self.open()
+            report = await self._rebuild(known_errors=known)
         self._sync_failed = {
             rel: (_stamp(knowledge / rel), reason) for rel, reason in report.errors
             if not reason.startswith("trùng ")  # duplicates depend on the other files: checked each time
