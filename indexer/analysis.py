@@ -49,11 +49,8 @@ def _place_tone(word: str) -> str:
     return rebuilt
 
 
-# The only words _place_tone can change: a final (possibly toned) o/u + a toned a/e/y, at the end of a word.
 _TONED_FINAL = "àáảãạèéẻẽẹỳýỷỹỵ"
 _O_U = "oòóỏõọuùúủũụ"
-_TONE_CANDIDATE = re.compile(
-    rf"(?<!\w)\w*[{_O_U}{_O_U.upper()}][{_TONED_FINAL}{_TONED_FINAL.upper()}](?!\w)", re.UNICODE)
 _HAS_ZERO_WIDTH = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
 
 
@@ -69,9 +66,20 @@ def normalize(text: str) -> str:
     if _HAS_ZERO_WIDTH.search(text):
         text = text.translate(_ZERO_WIDTH)
     text = unicodedata.normalize("NFC", text)
-    if text.isascii() or not _TONE_MOVABLE.search(text):
+    if text.isascii():
         return text
-    return _TONE_CANDIDATE.sub(lambda m: _place_tone(m.group(0)), text)
+    out: list[str] = []
+    done = 0
+    for m in _TONE_MOVABLE.finditer(text):  # a few per document: each one's word is found backwards
+        start = m.start()
+        while start > done and (text[start - 1].isalnum() or text[start - 1] == "_"):  # re's \w
+            start -= 1
+        word = text[start:m.end()]
+        placed = _place_tone(word)
+        if placed != word:
+            out += (text[done:start], placed)
+            done = m.end()
+    return "".join(out) + text[done:] if out else text
 
 
 @lru_cache(maxsize=200_000)
@@ -153,24 +161,30 @@ _SEGMENT = re.compile(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s")
 _COMPOUND = re.compile(r"[/\-.,%]")
 
 
-def terms(text: str, bigrams: bool = True) -> list[str]:
+def terms(text: str, bigrams: bool = True, normalized: bool = False) -> list[str]:
     """The BM25 terms of a text (see module doc). Bigrams join adjacent folded syllables, across stop-words
-    too, but never across a compound token or punctuation.
+    too, but never across a compound token or punctuation. normalized=True: text is already normalize()d
+    (a passage cut from a normalized document), so that step is skipped.
 
     Fast path: the text is folded at once and each segment's tokens found by one findall; texts with
     characters outside the table above take the word-by-word path (_terms_by_word), which gives the same list."""
-    norm = normalize(text)
+    norm = text if normalized else normalize(text)
     if _UNSAFE.search(norm):
         return _terms_by_word(norm, bigrams)
     stop = stopwords()
     stop_free_bigrams = _bigrams_never_stop()
     out: list[str] = []
     for segment in _SEGMENT.split(norm.translate(_FOLD_CHARS).lower()):
-        tokens = _TOKEN.findall(segment)
+        # A segment holds only word characters, white space and / - . , % (the rest split segments); without
+        # the last five its tokens are its words, which str.split finds faster than the token pattern.
+        if _COMPOUND.search(segment):
+            tokens = _TOKEN.findall(segment)
+            if any(_COMPOUND.search(t) for t in tokens):
+                _add_segment_terms(out, tokens, stop, bigrams)
+                continue
+        else:
+            tokens = segment.split()
         if not tokens:
-            continue
-        if _COMPOUND.search(segment) and any(_COMPOUND.search(t) for t in tokens):
-            _add_segment_terms(out, tokens, stop, bigrams)
             continue
         if tokens[0] not in stop:
             out.append(tokens[0])

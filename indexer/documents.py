@@ -537,7 +537,7 @@ def index_terms(doc: Document, heading: str, text: str) -> list[str]:
     document's title, number and aliases, so that headings and the document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
     innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
-    return terms(text) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
+    return terms(text, normalized=True) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
 
 
 _short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's identity repeat from passage to passage
@@ -558,6 +558,13 @@ class Prepared:
     term_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
     lengths: list[int] = field(default_factory=list)
+
+    def __getstate__(self) -> dict:
+        # Sent between processes with the terms as one string: one object to pickle instead of thousands.
+        return {**self.__dict__, "terms": "\n".join(self.terms)}  # (a term never holds a line break)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, terms=state["terms"].split("\n") if state["terms"] else [])
 
     def counts_of(self, i: int) -> dict[str, int]:
         start = sum(self.lengths[:i])
@@ -598,6 +605,7 @@ IDLE_EXIT_SECONDS = 300.0
 WORKER_START_SECONDS = 60.0
 MAX_IDLE_WORKERS = 2
 DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
+QUEUED = 1  # jobs waiting at a worker behind the one it runs
 
 
 _note_sink: Callable[[str], None] | None = None  # where note() goes: the parent (worker) or a callback
@@ -791,15 +799,26 @@ def run_isolated(
             yield i, value if kind == "ok" else DocumentError(value)
         return
     preload = (fn.__module__,)
-    window = 2 * max(1, workers)  # results read ahead of the consumer (bounds memory)
+    window = (QUEUED + 2) * max(1, workers)  # results read ahead of the consumer (bounds memory)
     idle = _get_workers(min(workers, len(jobs)), preload)
     if not idle:
         log.warning("reading files in this process, without a time limit")
-    busy: dict[_Worker, tuple[int, float]] = {}
+    # Jobs sent to each worker, oldest (the one running) first, with its deadline (None while it waits).
+    busy: dict[_Worker, list[list]] = {}
     done: dict[int, object] = {}
     again: list[int] = []  # jobs whose worker died under them: tried once more (it may have died of something else)
     tried: set[int] = set()
     next_job = next_out = 0
+
+    def lost(worker: _Worker) -> list[list]:
+        """Kill a worker and start another; its queue (the running job first) is returned, jobs behind the
+        running one go back to be sent again."""
+        queue = busy.pop(worker)
+        worker.kill()
+        again.extend(job for job, _ in queue[1:])
+        idle.extend(_get_workers(1, preload))
+        return queue
+
     try:
         while next_out < len(jobs):
             while again or (next_job < len(jobs) and next_job < next_out + window):
@@ -807,17 +826,22 @@ def run_isolated(
                 if not idle and not busy:  # no worker could be (re)started: read here, without a time limit
                     kind, value = _outcome(fn, jobs[job])
                     done[job] = value if kind == "ok" else DocumentError(value)
-                elif not idle:
-                    break
                 else:
-                    worker = idle.pop()
+                    # An idle worker, else one with a free place in its queue: a worker finds its next file
+                    # waiting when it finishes one, even while the consumer is busy.
+                    worker = idle.pop() if idle else min(busy, key=lambda w: len(busy[w]))
+                    if worker in busy and len(busy[worker]) > QUEUED:
+                        break
                     try:
                         worker.conn.send((job, fn, jobs[job], timeout))
-                    except (OSError, EOFError, ValueError):  # it died while idle: replace it
-                        worker.kill()
+                    except (OSError, EOFError, ValueError):  # it died
+                        if worker in busy:  # seen below, as a crash of the job it runs
+                            break
+                        worker.kill()  # it died while idle: replace it
                         idle.extend(_get_workers(1, preload))
                         continue
-                    busy[worker] = (job, time.monotonic() + timeout)
+                    queue = busy.setdefault(worker, [])
+                    queue.append([job, None if queue else time.monotonic() + timeout])
                 if again:
                     again.pop(0)
                 else:
@@ -830,43 +854,43 @@ def run_isolated(
                 raise RuntimeError("run_isolated: nothing in progress")
             # Results already there are collected before the next one is handed over (their workers get new
             # jobs at once instead of idling while the consumer works); else wait for one.
-            wait = 0.0 if next_out in done else max(0.0, min(deadline for _, deadline in busy.values())
-                                                   - time.monotonic())
+            wait = 0.0 if next_out in done else max(0.0, min(q[0][1] for q in busy.values()) - time.monotonic())
             ready = set(multiprocessing.connection.wait([w.conn for w in busy], timeout=wait))
             if not ready and next_out in done:
                 yield next_out, done.pop(next_out)
                 next_out += 1
                 continue
             for worker in list(busy):
-                job, deadline = busy[worker]
+                job, deadline = busy[worker][0]
                 if worker.conn in ready:
-                    del busy[worker]
                     try:
                         _, kind, value = worker.conn.recv()
-                        if kind == "note":  # progress, the job goes on
-                            busy[worker] = (job, deadline)
-                            if on_note:
-                                with contextlib.suppress(Exception):
-                                    on_note(job, value)
-                            continue
                     except (EOFError, OSError, ValueError):  # crashed (segfault, killed by the OOM killer)
-                        worker.kill()
+                        lost(worker)
                         log.warning("reader process %s died reading job %s", worker.pid, job)
                         if job in tried:
                             done[job] = DocumentError(CRASH_REASON)
                         else:
                             tried.add(job)
                             again.append(job)
-                        idle.extend(_get_workers(1, preload))
+                        continue
+                    if kind == "note":  # progress, the job goes on
+                        if on_note:
+                            with contextlib.suppress(Exception):
+                                on_note(job, value)
                         continue
                     done[job] = value if kind == "ok" else DocumentError(value)
-                    idle.append(worker)
+                    queue = busy[worker]
+                    queue.pop(0)
+                    if queue:
+                        queue[0][1] = time.monotonic() + timeout  # the next job has started
+                    else:
+                        del busy[worker]
+                        idle.append(worker)
                 elif time.monotonic() >= deadline:
-                    del busy[worker]
-                    worker.kill()
+                    lost(worker)
                     log.warning("reader process %s killed after %s s", worker.pid, timeout)
                     done[job] = DocumentError(TIMEOUT_REASON.format(seconds=_seconds(timeout)))
-                    idle.extend(_get_workers(1, preload))
     finally:
         for worker in busy:
             worker.kill()

@@ -188,6 +188,16 @@ class HashedVocabulary:
 # -- stored postings: term counts, term-major ------------------------------------------------------------------
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") of non-negative int32 keys, through one sort of (key, index) packed into
+    int64 values: numpy sorts plain integers with SIMD, several times faster than a stable argsort."""
+    packed = keys.astype(np.int64) << 32
+    packed |= np.arange(len(keys), dtype=np.int64)
+    packed.sort()
+    packed &= 0xFFFFFFFF
+    return packed
+
+
 @dataclass
 class Postings:
     """Term-major term counts: term t occurs tfs[j] times in passage pids[j], for j in indptr[t]:indptr[t+1]
@@ -211,7 +221,7 @@ class Postings:
     def from_forward(cls, fwd: ForwardIndex, n_terms: int) -> Postings:
         n = fwd.n_passages
         counts = np.diff(fwd.indptr)
-        order = np.argsort(fwd.term_ids, kind="stable")  # passages stay ascending within a term
+        order = stable_order(fwd.term_ids)  # passages stay ascending within a term
         pids = np.repeat(np.arange(n, dtype=np.int32), counts)[order]
         tfs = fwd.tfs[order]
         del order
@@ -245,7 +255,7 @@ class Postings:
         if m:
             counts = np.diff(added.indptr)
             rows = np.repeat(np.arange(n, n + m, dtype=np.int32), counts)
-            order = np.argsort(added.term_ids, kind="stable")
+            order = stable_order(added.term_ids)
             terms = added.term_ids[order]
             ends = np.zeros(n_terms + 1, np.int64)
             np.cumsum(df, out=ends[1:])

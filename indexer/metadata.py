@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .analysis import fold
 
@@ -120,14 +121,14 @@ _LETTERHEAD = re.compile(
 def infer_title(lines: list[str], body: str) -> str | None:
     """A document-type line ("KẾ HOẠCH") with the summary line after it; else the first short line near the
     top, past the letterhead, whose words recur in the text that follows."""
-    type_words = {fold(w): w for w in TYPE_WORDS}
+    type_words = _type_words()
     for i, line in enumerate(lines[:15]):
         text = line.strip().strip("#").strip()
         kind = type_words.get(fold(text)) if len(text) <= 40 else None
         if kind and i + 1 < len(lines) and len(lines[i + 1].strip()) <= 300:
             summary = lines[i + 1].strip()
             return f"{kind} {summary[0].lower() + summary[1:]}" if summary else kind
-    rest = set(fold(body[:4000]).split())
+    rest: set[str] | None = None  # the words that follow, folded only when a line needs them
     for line in lines[:10]:
         text = line.strip().strip("#").strip()
         if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text) or _LETTERHEAD.match(text):
@@ -137,10 +138,27 @@ def infer_title(lines: list[str], body: str) -> str | None:
         words = fold(text).split()
         if len(words) < 6:
             continue
+        if rest is None:
+            rest = set(fold(body[:4000]).split())
         shared = sum(1 for w in words if w in rest)
         if shared / len(words) >= 0.6:
             return text.rstrip(".")
     return None
+
+
+def _leading(lines: list[str], chars: int) -> list[str]:
+    """The first lines, enough of them for their join to reach `chars` characters."""
+    size = 0
+    for n, line in enumerate(lines, 1):
+        size += len(line) + 1
+        if size > chars:
+            return lines[:n]
+    return lines
+
+
+@lru_cache(maxsize=1)
+def _type_words() -> dict[str, str]:
+    return {fold(w): w for w in TYPE_WORDS}
 
 
 def infer(text: str) -> dict:
@@ -148,7 +166,7 @@ def infer(text: str) -> dict:
     lines = [line for line in text.splitlines() if line.strip()]
     head = "\n".join(lines[:12])
     meta: dict = {}
-    title = infer_title(lines, "\n".join(lines[1:]))
+    title = infer_title(lines, "\n".join(_leading(lines[1:], 4000)))
     if title:
         meta["title"] = title
     # Own number: "Số: 45/KH-UBND" in the header, else a number inside the title.

@@ -70,8 +70,12 @@ def _sentences(paragraph: str, max_chars: int) -> list[str]:
     return pieces
 
 
+_SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
+
+
 def _paragraphs(text: str) -> list[str]:
-    return [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n") if line.strip()]
+    """Non-blank lines, stripped, each run of spaces, tabs and no-break spaces made one space."""
+    return [_SPACES.sub(" ", line).strip() for line in text.split("\n") if line and not line.isspace()]
 
 
 def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:

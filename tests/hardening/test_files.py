@@ -143,6 +143,16 @@ def test_reader_workers_results_in_order_whatever_happens():
     assert [v for _, v in run_isolated(job, [("ok", 4), ("bad", 1)], timeout=0)][0] == 40
 
 
+def test_jobs_queued_behind_a_failing_one_are_read_again():
+    """A worker gets its next file before it finishes the one it reads: a file waiting behind one that hangs
+    or crashes the worker is sent to the new worker, not reported as failed."""
+    jobs = [("sleep", 30), ("ok", 1), ("ok", 2), ("crash", 3), ("ok", 4), ("ok", 5)]
+    results = dict(run_isolated(job, jobs, timeout=1.5, workers=1))
+    assert str(results[0]) == "đọc tệp quá thời gian cho phép (1,5 giây)"
+    assert str(results[3]) == documents.CRASH_REASON
+    assert [results[i] for i in (1, 2, 4, 5)] == [10, 20, 40, 50]
+
+
 def test_legacy_encodings_are_read():
     for name, (data, phrase) in readable_files().items():
         doc = documents.parse(data, ext(name), Path(name).stem)

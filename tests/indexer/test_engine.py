@@ -5,7 +5,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from indexer.engine import BM25Index, ForwardIndex, HashedVocabulary, Postings, Vocabulary, okapi_idf, top_k
+from indexer.engine import (
+    BM25Index,
+    ForwardIndex,
+    HashedVocabulary,
+    Postings,
+    Vocabulary,
+    okapi_idf,
+    stable_order,
+    top_k,
+)
 
 WORDS = [f"w{i}" for i in range(12)]
 corpora = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=25), min_size=1, max_size=40)
@@ -163,3 +172,9 @@ def test_hash_collisions_fall_back_to_names(monkeypatch):
     assert hv.exact == {"x": 0, "y": 2}
     assert [hv.get(t) for t in ("x", "abc", "y", "z")] == [0, 1, 2, -1]
     assert hv.lookup(["y", "abc", "x"]) == [2, 1, 0]
+
+
+@given(st.lists(st.integers(0, 2**31 - 1) | st.integers(0, 5), max_size=300))
+def test_stable_order_is_a_stable_argsort(keys):
+    keys = np.array(keys, np.int32)
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()

@@ -171,6 +171,7 @@ def _reference_blobs(vocab, passages):
 def test_prepared_terms_and_encoding_equal_per_passage_counts(knowledge, tmp_path):
     """A reader's compact form gives each passage exactly Counter(index_terms(...)) (same order), and the
     writer's blobs and vocabulary are those of encoding those dicts one by one."""
+    import pickle
     from collections import Counter
 
     from indexer.documents import Limits, index_terms, prepare
@@ -183,7 +184,7 @@ def test_prepared_terms_and_encoding_equal_per_passage_counts(knowledge, tmp_pat
     new, old = Vocabulary(["dan", "van", "dan_van"]), Vocabulary(["dan", "van", "dan_van"])
     widths = set()
     for path in sorted(knowledge.rglob("*.*")):
-        prepared = prepare(str(path), str(knowledge), Limits())
+        prepared = pickle.loads(pickle.dumps(prepare(str(path), str(knowledge), Limits())))  # as sent by a reader
         doc = prepared.doc
         expected = []
         for i, (_, heading, text) in enumerate(prepared.passages):
