@@ -50,6 +50,7 @@ class Query:
     types: list[str] = field(default_factory=list)
     expansions: dict[str, list[str]] = field(default_factory=dict)
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
+    wants: str | None = None  # the form the answer must take, when the question asks for one (ANSWER_FORMS)
 
 
 def parse_number(number: str) -> DocRef | None:
@@ -163,6 +164,30 @@ def strip_question_words(text: str) -> str:
     return " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
+# Questions whose answer has a form a passage must show to hold it (matched on folded text): an amount of money
+# ("bao nhiêu tiền", "phạt tiền bao nhiêu", "mức phụ cấp là bao nhiêu") or an age ("bao nhiêu tuổi").
+_ASKS = {
+    "money": re.compile(r"\bbao nhieu (?:tien|dong)\b|\b(?:phat|phu cap|luong|thu lao|kinh phi|le phi|muc chi|muc thu)"
+                        r"\b.*\b(?:bao nhieu|muc nao)\b"),
+    "age": re.compile(r"\b(?:bao nhieu|may) tuoi\b"),
+}
+ANSWER_FORMS = {
+    "money": re.compile(r"\d[\d.,]*\s*(?:dong|d|nghin|ngan|trieu|ty|vnd)\b|\bhe so\s*\d|\bluong co so\b"),
+    "age": re.compile(r"\b\d+\s*tuoi\b|\bmuoi \w+ tuoi\b|\b\w+ muoi(?: \w+)? tuoi\b"),
+}
+
+
+def asks_for(text: str) -> str | None:
+    """The form the answer to this question must take ("money", "age"), or None."""
+    folded = fold(text)
+    return next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
+
+
+def shows_form(kind: str, text: str) -> bool:
+    """Does text hold an answer of that form (an amount of money, an age)?"""
+    return ANSWER_FORMS[kind].search(fold(text)) is not None
+
+
 def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     text = normalize(text)
     abbr = abbreviations if abbreviations is not None else _default_abbreviations()
@@ -172,4 +197,5 @@ def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     years = sorted({int(y) for y in _YEAR.findall(folded)})
     types = [name for key, name in _TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
     content = strip_question_words(text)
-    return Query(text, terms(content) + terms(extra), find_refs(text), years, types, expansions)
+    return Query(text, terms(content) + terms(extra), find_refs(text), years, types, expansions,
+                 wants=asks_for(text))

@@ -300,9 +300,12 @@ class Searcher:
 
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
         """Is the best passage (with its heading and document) really about the question? Not when the question
-        names something no document contains, when the passage shares fewer than two of its syllable pairs
+        asks for an amount of money or an age and the passage shows none, when it names something no document
+        contains, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
         question's idf weight. Typo corrections do not count as evidence."""
+        if q.wants and not query_mod.shows_form(q.wants, best.text):  # asks for an amount, an age: none there
+            return False
         typed = [t for t in dict.fromkeys(q.terms) if t not in set(q.corrections.values()) or t in q.corrections]
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:

@@ -126,3 +126,37 @@ def test_single_document_index_still_answers(tmp_path):
     (root / "mot.md").write_text("Hương ước của thôn được hội nghị thôn thông qua.", encoding="utf-8")
     build(root, tmp_path / "i.db")
     assert Searcher(tmp_path / "i.db").search("hương ước").hits[0].doc == "mot"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Mức phụ cấp của Tổ trưởng tổ dân phố là bao nhiêu tiền?", "money"),
+    ("can tro hoi nghi bi phat tien bao nhieu", "money"),
+    ("Lương của cán bộ ở mức nào?", "money"),
+    ("Ứng cử Tổ trưởng phải bao nhiêu tuổi?", "age"),
+    ("Ban Thanh tra nhân dân có bao nhiêu thành viên?", None),
+    ("Tiền hoạt động của Ban lấy từ nguồn nào?", None),
+])
+def test_questions_that_ask_for_money_or_an_age(question, kind):
+    from indexer.query import asks_for
+
+    assert asks_for(question) == kind
+
+
+def test_answer_without_the_asked_form_is_not_confident(knowledge, tmp_path):
+    """A question for an amount of money is answered confidently only by a passage that shows one, even when
+    the passage holds every word of the question."""
+    rule = knowledge / "phu-cap.md"
+    rule.write_text("# Phụ cấp\n\nThành viên Ban Thanh tra nhân dân ở phường được hưởng phụ cấp hằng tháng; tiền "
+                    "phụ cấp do ngân sách phường bảo đảm.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher = Searcher(tmp_path / "index.db")
+    question = "Ban Thanh tra nhân dân ở phường được phụ cấp bao nhiêu tiền mỗi tháng?"
+    result = searcher.search(question)
+    assert "tiền phụ cấp" in result.hits[0].text and not result.confident
+    assert searcher.search("Ai bảo đảm tiền phụ cấp của Ban Thanh tra nhân dân ở phường?").confident
+    rule.write_text("# Phụ cấp\n\nThành viên Ban Thanh tra nhân dân ở phường được hưởng phụ cấp 500.000 đồng mỗi "
+                    "tháng; tiền phụ cấp do ngân sách phường bảo đảm.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher.reload()
+    result = searcher.search(question)
+    assert "500.000 đồng" in result.hits[0].text and result.confident
