@@ -164,27 +164,37 @@ def strip_question_words(text: str) -> str:
     return " ".join(w for w, k in zip(words, keep, strict=True) if k)
 
 
-# Questions whose answer has a form a passage must show to hold it (matched on folded text): an amount of money
-# ("bao nhiêu tiền", "phạt tiền bao nhiêu", "mức phụ cấp là bao nhiêu") or an age ("bao nhiêu tuổi").
+# Questions whose answer has a recognizable form (matched on folded text): an amount of money ("bao nhiêu
+# tiền", "phạt tiền bao nhiêu", "mức phụ cấp là bao nhiêu"), an age ("bao nhiêu tuổi"), a share ("bao nhiêu
+# phần trăm"), a length of time ("bao lâu", "mấy ngày") or a date ("ngày nào", "khi nào"). A passage that shows
+# the form ranks a little higher; for money and an age (DECISIVE) a best passage without it is no answer.
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|hai muoi|ba muoi)"
 _ASKS = {
     "money": re.compile(r"\bbao nhieu (?:tien|dong)\b|\b(?:phat|phu cap|luong|thu lao|kinh phi|le phi|muc chi|muc thu)"
                         r"\b.*\b(?:bao nhieu|muc nao)\b"),
     "age": re.compile(r"\b(?:bao nhieu|may) tuoi\b"),
+    "share": re.compile(r"\bbao nhieu (?:phan tram|%)"),
+    "duration": re.compile(r"\bbao lau\b|\b(?:bao nhieu|may) (?:ngay|tuan|thang|nam|gio)\b"),
+    "date": re.compile(r"\b(?:ngay nao|khi nao|bao gio|thoi diem nao|thoi gian nao)\b"),
 }
 ANSWER_FORMS = {
     "money": re.compile(r"\d[\d.,]*\s*(?:dong|d|nghin|ngan|trieu|ty|vnd)\b|\bhe so\s*\d|\bluong co so\b"),
-    "age": re.compile(r"\b\d+\s*tuoi\b|\bmuoi \w+ tuoi\b|\b\w+ muoi(?: \w+)? tuoi\b"),
+    "age": re.compile(rf"\b{_NUMBER}\s*tuoi\b"),
+    "share": re.compile(r"\d+(?:[.,]\d+)?\s*%|\bphan (?:tram|ba|tu|hai)\b"),
+    "duration": re.compile(rf"\b{_NUMBER}\s*(?:ngay|tuan|thang|nam|gio)\b"),
+    "date": re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\b|\bngay \d{1,2}\b|\bthang \d{1,2}\b"),
 }
+DECISIVE = {"money", "age"}
 
 
 def asks_for(text: str) -> str | None:
-    """The form the answer to this question must take ("money", "age"), or None."""
+    """The form the answer to this question takes (a key of ANSWER_FORMS), or None."""
     folded = fold(text)
     return next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
 
 
 def shows_form(kind: str, text: str) -> bool:
-    """Does text hold an answer of that form (an amount of money, an age)?"""
+    """Does text hold something of that form (an amount of money, an age, a date…)?"""
     return ANSWER_FORMS[kind].search(fold(text)) is not None
 
 

@@ -5,10 +5,13 @@ together (in one or two sentences), under a heading that names the topic, and, w
 with accents, with the same accents. Each candidate's score becomes
 
     bm25 / best_bm25 + SENTENCE * sentence_cover + HEADING * heading_cover + ACCENTS * accent_agreement
+        + FORM * shows_the_asked_form
 
 where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
-the passage's own heading, and accent_agreement is the share of the question's accented content syllables
-found with the same accents. The weights are small, so these only reorder close candidates.
+the passage's own heading, accent_agreement is the share of the question's accented content syllables found
+with the same accents, and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
+share, an amount of money or an age (query.asks_for) and the passage holds one. The weights are small, so these
+only reorder close candidates.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .analysis import SENTENCE_BREAK, folded_words, has_diacritics, raw_tokens, stopwords
+from .query import shows_form
 
 POOL = 20  # candidates reordered; later pages keep BM25 order
 SENTENCE = 0.2
 HEADING = 0.1
 ACCENTS = 0.1
+FORM = 0.1
 _WORD = re.compile(r"\w+")
 
 
@@ -52,7 +57,8 @@ def accented_words(question: str) -> set[str]:
     return {w for w in raw_tokens(question) if w.isalpha() and has_diacritics(w) and folded_words(w)[0] not in stop}
 
 
-def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], float]) -> list:
+def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], float],
+           form: str | None = None) -> list:
     """Reorder hits (objects with text, heading, title and score) in place of their BM25 order; scores are
     rescaled to the BM25 scale so they still decrease down the list."""
     if len(hits) < 2:
@@ -71,6 +77,8 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
         if accented:
             present = set(_WORD.findall(" ".join((h.text, h.heading, h.title)).lower()))
             value += ACCENTS * len(accented & present) / len(accented)
+        if form and shows_form(form, h.text):
+            value += FORM
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])
     for value, h in scored:

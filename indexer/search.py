@@ -247,7 +247,7 @@ class Searcher:
             total = len(order)
             hits = self._collapse(order, values, need=need)
             hits = rerank_mod.rerank(hits[:rerank_mod.POOL], text, [t for t in q.terms if "_" not in t],
-                                     self._idf) + hits[rerank_mod.POOL:]
+                                     self._idf, q.wants) + hits[rerank_mod.POOL:]
             hits = self._each_named_document_first(q, hits)
         confident = self._confident(q, hits[0]) if hits else False
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
@@ -304,7 +304,7 @@ class Searcher:
         contains, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
         question's idf weight. Typo corrections do not count as evidence."""
-        if q.wants and not query_mod.shows_form(q.wants, best.text):  # asks for an amount, an age: none there
+        if q.wants in query_mod.DECISIVE and not query_mod.shows_form(q.wants, best.text):  # no amount, no age
             return False
         typed = [t for t in dict.fromkeys(q.terms) if t not in set(q.corrections.values()) or t in q.corrections]
         unigrams = [t for t in typed if "_" not in t]

@@ -54,3 +54,17 @@ def test_big_bm25_gaps_are_not_overturned():
     strong = H("Nội dung khác hẳn.", score=30.0)
     weak = H("Ban Thanh tra được bầu.", heading="Ban Thanh tra", score=10.0)
     assert rerank([strong, weak], "ban thanh tra bau", ["ban", "thanh", "tra", "bau"], idf)[0] is strong
+
+
+def test_passage_holding_the_asked_form_moves_up():
+    """A question for a length of time (a date, a share…) lifts the close candidate that holds one."""
+    from indexer.query import asks_for
+
+    vague = H("Ban Thanh tra nhân dân được bầu và hoạt động theo quy chế.", score=10.0)
+    timed = H("Ban Thanh tra nhân dân được bầu, nhiệm kỳ 05 năm.", score=9.8)
+    question = "ban thanh tra nhan dan duoc bau bao lau mot lan"
+    assert asks_for(question) == "duration"
+    unigrams = ["ban", "thanh", "tra", "bau"]
+    assert rerank([H(vague.text), H(timed.text, score=9.8)], question, unigrams, idf)[0].text == vague.text  # no form
+    out = rerank([vague, timed], question, unigrams, idf, asks_for(question))
+    assert out[0] is timed

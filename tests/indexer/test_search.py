@@ -135,8 +135,12 @@ def test_single_document_index_still_answers(tmp_path):
     ("Ứng cử Tổ trưởng phải bao nhiêu tuổi?", "age"),
     ("Ban Thanh tra nhân dân có bao nhiêu thành viên?", None),
     ("Tiền hoạt động của Ban lấy từ nguồn nào?", None),
+    ("Phải niêm yết tối thiểu bao lâu?", "duration"),
+    ("thong tin phai phat it nhat may ngay", "duration"),
+    ("Học viên phải dự bao nhiêu phần trăm số tiết?", "share"),
+    ("Nghị định 59 có hiệu lực từ ngày nào?", "date"),
 ])
-def test_questions_that_ask_for_money_or_an_age(question, kind):
+def test_questions_that_ask_for_an_answer_of_some_form(question, kind):
     from indexer.query import asks_for
 
     assert asks_for(question) == kind
