@@ -810,14 +810,12 @@ def run_isolated(
     tried: set[int] = set()
     next_job = next_out = 0
 
-    def lost(worker: _Worker) -> list[list]:
-        """Kill a worker and start another; its queue (the running job first) is returned, jobs behind the
-        running one go back to be sent again."""
+    def lost(worker: _Worker) -> None:
+        """Kill a worker and start another; the jobs queued behind the one it ran go back to be sent again."""
         queue = busy.pop(worker)
         worker.kill()
         again.extend(job for job, _ in queue[1:])
         idle.extend(_get_workers(1, preload))
-        return queue
 
     try:
         while next_out < len(jobs):

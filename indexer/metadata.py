@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from .analysis import fold
 
@@ -31,6 +30,7 @@ TYPE_WORDS = [
     "Nghị quyết", "Nghị định", "Quyết định", "Chỉ thị", "Kế hoạch", "Báo cáo", "Chương trình", "Thông báo",
     "Hướng dẫn", "Kết luận", "Thông tư", "Quy chế", "Quy định", "Luật", "Pháp lệnh", "Công văn",
 ]
+TYPE_NAMES = {fold(w): w for w in TYPE_WORDS}  # folded type word -> the word
 _CODE = r"[A-ZĐ][A-Za-zĐđ]{0,7}"
 # 33/CT-TTg, 59/2023/NĐ-CP, 10/2022/QH15, 1147-QĐ/BTGDVTW, 25-NQ/TW, 42-CTr/HU, 45/KH-UBND, 12-BC/BDV
 NUMBER_RE = re.compile(
@@ -121,10 +121,9 @@ _LETTERHEAD = re.compile(
 def infer_title(lines: list[str], body: str) -> str | None:
     """A document-type line ("KẾ HOẠCH") with the summary line after it; else the first short line near the
     top, past the letterhead, whose words recur in the text that follows."""
-    type_words = _type_words()
     for i, line in enumerate(lines[:15]):
         text = line.strip().strip("#").strip()
-        kind = type_words.get(fold(text)) if len(text) <= 40 else None
+        kind = TYPE_NAMES.get(fold(text)) if len(text) <= 40 else None
         if kind and i + 1 < len(lines) and len(lines[i + 1].strip()) <= 300:
             summary = lines[i + 1].strip()
             return f"{kind} {summary[0].lower() + summary[1:]}" if summary else kind
@@ -146,27 +145,12 @@ def infer_title(lines: list[str], body: str) -> str | None:
     return None
 
 
-def _leading(lines: list[str], chars: int) -> list[str]:
-    """The first lines, enough of them for their join to reach `chars` characters."""
-    size = 0
-    for n, line in enumerate(lines, 1):
-        size += len(line) + 1
-        if size > chars:
-            return lines[:n]
-    return lines
-
-
-@lru_cache(maxsize=1)
-def _type_words() -> dict[str, str]:
-    return {fold(w): w for w in TYPE_WORDS}
-
-
 def infer(text: str) -> dict:
     """Metadata from the text itself: title, number, type, issued (ISO date), year."""
     lines = [line for line in text.splitlines() if line.strip()]
     head = "\n".join(lines[:12])
     meta: dict = {}
-    title = infer_title(lines, "\n".join(_leading(lines[1:], 4000)))
+    title = infer_title(lines, "\n".join(lines[1:]))
     if title:
         meta["title"] = title
     # Own number: "Số: 45/KH-UBND" in the header, else a number inside the title.

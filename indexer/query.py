@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from .analysis import fold, normalize, terms
-from .metadata import NUMBER_RE, TYPE_CODES, TYPE_WORDS
+from .metadata import NUMBER_RE, TYPE_CODES, TYPE_NAMES
 
 # Folded type words and short codes people type before a number -> type code.
 _TYPE_PREFIXES = {
@@ -27,7 +27,6 @@ _SHORT_REF = re.compile(
 )
 _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:nam|/)\s*((?:19|20)\d\d)\b")
-_TYPE_NAMES = {fold(w): w for w in TYPE_WORDS}
 
 DEFAULT_ABBREVIATIONS = Path(__file__).resolve().parents[1] / "knowledge" / "viet-tat.yaml"
 
@@ -187,15 +186,19 @@ ANSWER_FORMS = {
 DECISIVE = {"money", "age"}
 
 
-def asks_for(text: str) -> str | None:
-    """The form the answer to this question takes (a key of ANSWER_FORMS), or None."""
-    folded = fold(text)
+def asks_for(text: str, folded: str | None = None) -> str | None:
+    """The form the answer to this question takes (a key of ANSWER_FORMS), or None. folded: fold(text), when
+    the caller has it."""
+    folded = fold(text) if folded is None else folded
     return next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
+
+
+_fold_passage = lru_cache(maxsize=512)(fold)  # the same candidates come back question after question
 
 
 def shows_form(kind: str, text: str) -> bool:
     """Does text hold something of that form (an amount of money, an age, a date…)?"""
-    return ANSWER_FORMS[kind].search(fold(text)) is not None
+    return ANSWER_FORMS[kind].search(_fold_passage(text)) is not None
 
 
 def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
@@ -205,7 +208,7 @@ def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     extra = " . ".join(v for values in expansions.values() for v in values)
     folded = fold(text)
     years = sorted({int(y) for y in _YEAR.findall(folded)})
-    types = [name for key, name in _TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
+    types = [name for key, name in TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
     content = strip_question_words(text)
     return Query(text, terms(content) + terms(extra), find_refs(text), years, types, expansions,
-                 wants=asks_for(text))
+                 wants=asks_for(text, folded))
