@@ -893,34 +893,50 @@ class Conversation(RealWorld):
         if not changed and not relabel:
             log.info("upload %r from user %s: same content as the file already there", name, msg.user_id)
             return Reply(M.UPLOAD_SAME_HTML.format(name=esc(name)))
-        try:
-            if relabel:  # recorded beside the files, so that every later rebuild keeps it
-                await asyncio.to_thread(vis.write_upload, knowledge, rel, label)
-            report = await self._rebuild()
-        except Exception as exc:
-            log.exception("indexing an upload failed")
-            await asyncio.to_thread(self._restore, target, old, old_label if relabel else ...)
-            return self._reject(msg, name, M.UPLOAD_REASON_INDEX.format(reason=str(exc) or type(exc).__name__))
-        reasons = [reason for path, reason in report.errors if path == rel]
-        if reasons:
-            await asyncio.to_thread(self._restore, target, old, old_label if relabel else ...)
-            return self._reject(msg, name, reasons[0])
+        undo = functools.partial(self._restore, target, old, old_label if relabel else ...)
+        record = functools.partial(vis.write_upload, knowledge, rel, label) if relabel else None
+        report, reason = await self._index_saved(rel, undo, before=record)  # the label is kept beside the files
+        if report is None:
+            return self._reject(msg, name, reason)
         self.log.add_event("upload", user_id=msg.user_id, chat_id=msg.chat_id, detail=rel)
         log.info("upload %r from user %s saved and indexed", name, msg.user_id)
+
+        def blocks(doc) -> list[str]:
+            notes = [M.UPLOAD_WARNING_HTML.format(warning=esc_clip(w, 300)) for p, w in report.warnings if p == rel]
+            if doc.n_passages == 0:
+                notes.insert(0, M.UPLOAD_NO_PASSAGES_HTML)
+            head = M.UPLOAD_OK_HTML.format(name=esc(name), replaced=M.UPLOAD_REPLACED_HTML if old is not None else "")
+            return [head, *notes[:3]]
+
+        return await self._admin_card(target, blocks)
+
+    async def _index_saved(self, rel: str, undo: Callable[[], None],
+                           before: Callable[[], None] | None = None) -> tuple[store.BuildReport | None, str]:
+        """Index a file just saved at rel (after before(), if given): (the build's report, ""), or, when the
+        build failed or could not read that file, undo() and (None, the reason). Callers hold build_lock."""
+        try:
+            if before is not None:
+                await asyncio.to_thread(before)
+            report = await self._rebuild()
+        except Exception as exc:
+            log.exception("indexing %s failed", rel)
+            await asyncio.to_thread(undo)
+            return None, M.UPLOAD_REASON_INDEX.format(reason=str(exc) or type(exc).__name__)
+        reasons = [reason for path, reason in report.errors if path == rel]
+        if reasons:
+            await asyncio.to_thread(undo)
+            return None, reasons[0]
+        return report, ""
+
+    async def _admin_card(self, path: Path, blocks: Callable[[DocumentInfo], list[str]]) -> Reply:
+        """The card of the document just indexed from path, shown to the admin who added it, with blocks(doc)
+        on top."""
         searcher = self.searcher
-        doc = searcher.document(make_doc_id(target, knowledge)) if searcher else None
+        doc = searcher.document(make_doc_id(path, self.config.knowledge)) if searcher else None
         if doc is None:
             return Reply(M.UPLOAD_NOT_FOUND_HTML)
         card = await self._read(self._card_sync, searcher, doc, Viewer.everything())  # an admin, privately
-        notes = [
-            M.UPLOAD_WARNING_HTML.format(warning=esc_clip(w, 300)) for p, w in report.warnings if p == rel
-        ]
-        if doc.n_passages == 0:
-            notes.insert(0, M.UPLOAD_NO_PASSAGES_HTML)
-        head = M.UPLOAD_OK_HTML.format(
-            name=esc(name), replaced=M.UPLOAD_REPLACED_HTML if old is not None else ""
-        )
-        card.text_html = join_blocks([head, *notes[:3], card.text_html])
+        card.text_html = join_blocks([*blocks(doc), card.text_html])
         return card
 
     def _restore(self, target: Path, old: bytes | None, old_label=...) -> None:

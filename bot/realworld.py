@@ -7,16 +7,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 
 from indexer import store, web
 from indexer.documents import DocumentError
-from indexer.documents import doc_id as make_doc_id
-from indexer.visibility import Viewer
 
 from . import messages as M
 from .config import MB
-from .formatting import esc, esc_clip, join_blocks
+from .formatting import esc, esc_clip
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,6 @@ class RealWorld:
     # -- links
     async def add_link(self, msg, url: str):
         """An admin sent a URL in a private chat: fetch, save under trang-web/, index, confirm with the card."""
-        from .conversation import Reply
-
         limits = self.config.limits
         knowledge = self.config.knowledge
         shown = esc_clip(url, 200)
@@ -59,28 +56,15 @@ class RealWorld:
             except OSError as exc:
                 return self._link_failed(msg, url, M.UPLOAD_REASON_SAVE.format(reason=exc.strerror or exc))
             rel = saved.path.relative_to(knowledge).as_posix()
-            try:
-                report = await self._rebuild()
-            except Exception as exc:
-                log.exception("indexing a link failed")
-                await asyncio.to_thread(self._restore, saved.path, saved.previous)
-                return self._link_failed(msg, url, M.UPLOAD_REASON_INDEX.format(reason=str(exc) or type(exc).__name__))
-        reasons = [reason for path, reason in report.errors if path == rel]
-        if reasons:
-            await asyncio.to_thread(self._restore, saved.path, saved.previous)
-            return self._link_failed(msg, url, reasons[0])
+            undo = functools.partial(self._restore, saved.path, saved.previous)
+            report, reason = await self._index_saved(rel, undo)
+        if report is None:
+            return self._link_failed(msg, url, reason)
         self.log.add_event("link", user_id=msg.user_id, chat_id=msg.chat_id, detail=f"{url} -> {rel}"[:500])
         log.info("link %s from user %s saved as %s and indexed", url, msg.user_id, rel)
-        searcher = self.searcher
-        doc = searcher.document(make_doc_id(saved.path, knowledge)) if searcher else None
-        if doc is None:
-            return Reply(M.UPLOAD_NOT_FOUND_HTML)
-        card = await self._read(self._card_sync, searcher, doc, Viewer.everything())  # an admin, privately
-        head = M.LINK_OK_HTML.format(
-            url=shown, path=esc(rel), replaced=M.UPLOAD_REPLACED_HTML if saved.replaced else ""
-        )
-        card.text_html = join_blocks([head, card.text_html])
-        return card
+        replaced = M.UPLOAD_REPLACED_HTML if saved.replaced else ""
+        head = M.LINK_OK_HTML.format(url=shown, path=esc(rel), replaced=replaced)
+        return await self._admin_card(saved.path, lambda doc: [head])
 
     def _link_failed(self, msg, url: str, reason: str):
         from .conversation import Reply
