@@ -96,6 +96,10 @@ def ref_matches(ref: DocRef, number: str | None, doc_type: str | None, year: int
     return not (ref.year and year and ref.year != year)
 
 
+# A Vietnamese syllable without its marks: initial consonant(s), one to three vowels, a final consonant.
+_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
+
+
 class Abbreviations:
     """Abbreviation -> expansions, matched on whole tokens, case-insensitively after folding."""
 
@@ -117,10 +121,11 @@ class Abbreviations:
         found: dict[str, list[str]] = {}
         for m in re.finditer(r"\w+(?:-\w+)*", normalize(text)):
             token = m.group(0)
-            # Abbreviations are written in capitals; lower-case words are left alone ("bt", "ct" are words too).
-            if sum(c.isupper() for c in token) < 2:
-                continue
             key = fold(token)
+            # Written in capitals, or in letters no Vietnamese word has ("ubnd", "mttq", "tw"); "tu", "hu" and
+            # "du" are words, so TU, HU and ĐU count only in capitals.
+            if sum(c.isupper() for c in token) < 2 and _SYLLABLE.fullmatch(key):
+                continue
             if key in self.table and key not in found:
                 found[key] = self.table[key]
         return found

@@ -70,11 +70,15 @@ def test_accents_optional_and_abbreviations_expand(searcher):
     accented = searcher.search("Ban Thanh tra nhân dân ở phường có bao nhiêu thành viên")
     plain = searcher.search("ban thanh tra nhan dan o phuong co bao nhieu thanh vien")
     abbr = searcher.search("BTTND ở phường có bao nhiêu thành viên")
-    for result in (accented, plain, abbr):
+    typed_on_a_phone = searcher.search("bttnd o phuong co bao nhieu thanh vien")
+    for result in (accented, plain, abbr, typed_on_a_phone):
         assert "từ 05 đến 09 thành viên" in result.hits[0].text
         assert result.confident
     assert parse("UBND xã", Abbreviations({"UBND": ["Ủy ban nhân dân"]})).expansions == {"ubnd": ["Ủy ban nhân dân"]}
-    assert parse("ubnd", Abbreviations({"UBND": ["Ủy ban nhân dân"]})).expansions == {}  # lower case: as typed
+    table = Abbreviations({"UBND": ["Ủy ban nhân dân"], "TU": ["Tỉnh ủy"], "TW": ["Trung ương"]})
+    assert parse("ubnd va tw", table).expansions == {"ubnd": ["Ủy ban nhân dân"], "tw": ["Trung ương"]}
+    assert parse("tu van cho dan", table).expansions == {}  # "tu" is a word (từ, tư, tự): only TU expands
+    assert parse("Nghị quyết của TU", table).expansions == {"tu": ["Tỉnh ủy"]}
 
 
 def test_near_duplicates_collapse(searcher):
