@@ -50,6 +50,7 @@ class Query:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
     wants: str | None = None  # the form the answer must take, when the question asks for one (ANSWER_FORMS)
+    about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
 
 
 def parse_number(number: str) -> DocRef | None:
@@ -206,6 +207,23 @@ def shows_form(kind: str, text: str) -> bool:
     return ANSWER_FORMS[kind].search(_fold_passage(text)) is not None
 
 
+# What is left of a question that only asks what a named document is about ("NĐ 59 quy định gì", "chỉ thị 33
+# nói về vấn đề gì", "Luật 10/2022 có những nội dung chính nào") once its reference is taken away.
+_ABOUT = frozenset((
+    "quy dinh noi dung ve gi la cua nhung cac chinh nao viec van de gom tom tat de cap muc dich y nghia so nam "
+    "ban hanh co the nhu"
+).split())
+_PREFIX_WORDS = re.compile(rf"\b(?:{_PREFIX_ALT})\b")
+
+
+def asks_about(text: str, refs: list[DocRef]) -> bool:
+    """Does the question name documents and ask nothing but what they are about?"""
+    if not refs:
+        return False
+    rest = _PREFIX_WORDS.sub(" ", _SHORT_REF.sub(" ", fold(_FULL_REF.sub(" ", normalize(text)))))
+    return all(w in _ABOUT for w in re.findall(r"[a-z]+", rest))
+
+
 def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     text = normalize(text)
     abbr = abbreviations if abbreviations is not None else _default_abbreviations()
@@ -215,5 +233,6 @@ def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
     years = sorted({int(y) for y in _YEAR.findall(folded)})
     types = [name for key, name in TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
     content = strip_question_words(text)
-    return Query(text, terms(content) + terms(extra), find_refs(text), years, types, expansions,
-                 wants=asks_for(text, folded))
+    refs = find_refs(text)
+    return Query(text, terms(content) + terms(extra), refs, years, types, expansions,
+                 wants=asks_for(text, folded), about=asks_about(text, refs))

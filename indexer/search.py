@@ -28,6 +28,7 @@ TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "
 DUPLICATE_JACCARD = 0.8
 CONFIDENT_COVERAGE = 0.4
 CANDIDATES = 10  # extra candidates read, so collapsed duplicates can be replaced
+SCOPE_WITHIN = 40  # a document's scope article is looked for among its first passages
 
 
 @dataclass
@@ -249,7 +250,10 @@ class Searcher:
             hits = rerank_mod.rerank(hits[:rerank_mod.POOL], text, [t for t in q.terms if "_" not in t],
                                      self._idf, q.wants) + hits[rerank_mod.POOL:]
             hits = self._each_named_document_first(q, hits)
-        confident = self._confident(q, hits[0]) if hits else False
+            if q.about:
+                hits = self._scopes_first(q, hits, viewer, allowed_docs)
+        about = bool(hits) and q.about and hits[0].doc in {self.documents[i].id for i in self.named_documents(q.refs)}
+        confident = about or (self._confident(q, hits[0]) if hits else False)
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
 
     def _fetch(self, pids: list[int]) -> dict[int, tuple]:
@@ -271,17 +275,40 @@ class Searcher:
             chunk = [int(i) for i in order[start:start + batch]]
             rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
             for i in chunk:
-                pid, doc_id, heading, text, position = rows[int(self.passage_ids[i])]
+                text = rows[int(self.passage_ids[i])][3]
                 words = frozenset().union(*rerank_mod.sentence_words(text))
                 if any(_near_duplicate(words, w) for _, w in kept):
                     continue
-                d = self.documents[self.by_id[doc_id]]
-                kept.append((Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text,
-                                 score_of[i], position, d.source, visibility=d.visibility or "public", ocr=d.ocr),
-                         words))
+                kept.append((self._hit(rows[int(self.passage_ids[i])], score_of[i]), words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]
+
+    def _hit(self, row: tuple, score: float) -> Hit:
+        pid, doc_id, heading, text, position = row
+        d = self.documents[self.by_id[doc_id]]
+        return Hit(pid, doc_id, d.title, d.number, d.issued, heading or "", text, text, score, position, d.source,
+                   visibility=d.visibility or "public", ocr=d.ocr)
+
+    def _scopes_first(self, q: query_mod.Query, hits: list[Hit], viewer: Viewer | None,
+                      allowed_docs: set[str] | None) -> list[Hit]:
+        """A question that asks only what the documents it names are about ("NĐ 59 quy định gì") leads with
+        each one's scope: its "Phạm vi điều chỉnh" article, else its Điều 1, else its first passage."""
+        named = [self.documents[i] for i in self.named_documents(q.refs)]
+        named = [d for d in named if self.can_see(d, viewer) and (allowed_docs is None or d.id in allowed_docs)]
+        found = [h.doc for h in hits]
+        named.sort(key=lambda d: found.index(d.id) if d.id in found else len(found))
+        leads = []
+        for d in named:
+            rows = self._conn.execute(
+                "SELECT id, doc_id, heading, text, position FROM passages WHERE doc_id = ? ORDER BY position LIMIT ?",
+                (d.id, SCOPE_WITHIN),
+            ).fetchall()
+            if rows:
+                score = max((h.score for h in hits if h.doc == d.id), default=hits[0].score if hits else 0.0)
+                leads.append(self._hit(min(rows, key=_scope_rank), score))
+        shown = {h.passage_id for h in leads}
+        return leads + [h for h in hits if h.passage_id not in shown]
 
     def _each_named_document_first(self, q: query_mod.Query, hits: list[Hit]) -> list[Hit]:
         """When the question's number fits several documents (16/CT-TTg of 2016 and of 2020) and gives no
@@ -379,6 +406,14 @@ class Searcher:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _scope_rank(row: tuple) -> tuple[int, int]:
+    """Where a passage stands as a document's scope: its article "Phạm vi điều chỉnh" (0), Điều 1 (1), other (2);
+    then by position."""
+    article = fold(row[2].rsplit("›", 1)[-1]).strip()
+    kind = 0 if "pham vi dieu chinh" in article else 1 if re.match(r"dieu 1\b", article) else 2
+    return kind, row[4]
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:

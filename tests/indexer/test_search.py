@@ -168,3 +168,36 @@ def test_answer_without_the_asked_form_is_not_confident(knowledge, tmp_path):
     searcher.reload()
     result = searcher.search(question)
     assert "500.000 đồng" in result.hits[0].text and result.confident
+
+
+DECREE = """---
+title: Nghị định về phòng trào tự quản ở khu dân cư (mẫu kiểm thử)
+number: 77/2031/NĐ-CP
+type: Nghị định
+issued: '2031-03-01'
+---
+
+Điều 1. Phạm vi điều chỉnh
+
+Nghị định này hướng dẫn việc thành lập và hoạt động của tổ tự quản, tổ hòa giải và cuộc họp định kỳ của
+khu dân cư.
+
+Điều 2. Tổ tự quản
+
+Tổ tự quản thực hiện theo quy định của Nghị định này, quy định của Ủy ban nhân dân cấp xã và quy định của
+hương ước, quy ước; mức chi theo quy định của Hội đồng nhân dân cấp tỉnh.
+"""
+
+
+def test_asking_what_a_named_document_is_about_shows_its_scope(knowledge, tmp_path):
+    (knowledge / "nd-77.md").write_text(DECREE, encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher = Searcher(tmp_path / "index.db", Abbreviations({}))
+    for question in ["nđ 77 quy định gì", "Nghị định số 77/2031/NĐ-CP có những nội dung chính nào?", "NĐ 77"]:
+        assert parse(question).about, question
+        result = searcher.search(question)
+        assert result.hits[0].heading == "Điều 1. Phạm vi điều chỉnh" and result.confident, question
+    assert not parse("NĐ 77 quy định mức chi của tổ tự quản thế nào").about  # a question about its content
+    assert not parse("quy định gì về tổ tự quản").about  # names no document
+    hidden = searcher.search("nđ 77 quy định gì", allowed_docs={"ct-33"})
+    assert all(h.doc != "nd-77" for h in hidden.hits)
