@@ -1,6 +1,7 @@
 """Vietnamese text analysis, identical for passages and queries.
 
-normalize(): Unicode NFC, one tone-mark placement, zero-width characters removed.
+clean(): Unicode NFC, zero-width characters removed (documents are stored so, in their own spelling).
+normalize(): clean(), then one tone-mark placement, for comparing accented words.
 fold(): the accent-free form (đ -> d), lower case.
 terms(): the tokens BM25 sees: folded syllables (stop-words dropped) plus folded syllable bigrams.
 Document numbers ("33/CT-TTg"), dates, numbers and percentages stay whole tokens, and their parts are
@@ -61,11 +62,17 @@ _TONE_MOVABLE = re.compile(
     rf"|[{_O_U[6:]}{_O_U[6:].upper()}][{_TONED_FINAL[10:]}{_TONED_FINAL[10:].upper()}])(?!\w)")
 
 
-def normalize(text: str) -> str:
-    """NFC, zero-width characters removed, one tone-mark style."""
+def clean(text: str) -> str:
+    """NFC, zero-width characters removed: the text as written ("hoà" and "hòa" both stay), as documents are
+    stored and shown. Terms do not depend on where a tone mark sits (folding drops it)."""
     if _HAS_ZERO_WIDTH.search(text):
         text = text.translate(_ZERO_WIDTH)
-    text = unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def normalize(text: str) -> str:
+    """clean(), then one tone-mark style ("hoà" -> "hòa"), for comparing accented words."""
+    text = clean(text)
     if text.isascii():
         return text
     out: list[str] = []
@@ -97,7 +104,7 @@ def fold(text: str) -> str:
 
 
 def folded_words(text: str) -> list[str]:
-    """Folded words of already-normalized text (a fast path for snippets and highlighting)."""
+    """Folded words of clean()ed text (a fast path for snippets and highlighting)."""
     return [_fold_word(w) for w in _WORD.findall(text)]
 
 
@@ -163,12 +170,12 @@ _COMPOUND = re.compile(r"[/\-.,%]")
 
 def terms(text: str, bigrams: bool = True, normalized: bool = False) -> list[str]:
     """The BM25 terms of a text (see module doc). Bigrams join adjacent folded syllables, across stop-words
-    too, but never across a compound token or punctuation. normalized=True: text is already normalize()d
-    (a passage cut from a normalized document), so that step is skipped.
+    too, but never across a compound token or punctuation. normalized=True: text is already clean()ed
+    (a passage cut from a stored document), so that step is skipped.
 
     Fast path: the text is folded at once and each segment's tokens found by one findall; texts with
     characters outside the table above take the word-by-word path (_terms_by_word), which gives the same list."""
-    norm = text if normalized else normalize(text)
+    norm = text if normalized else clean(text)
     if _UNSAFE.search(norm):
         return _terms_by_word(norm, bigrams)
     stop = stopwords()

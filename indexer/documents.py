@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 from . import legacy, metadata, msword, ocr
-from .analysis import normalize, terms
+from .analysis import clean, terms
 from .engine import compact_counts
 from .passages import split
 
@@ -408,7 +408,7 @@ def _scalar(value) -> str | None:
     if isinstance(value, bool) or not isinstance(value, _SCALARS):
         return None
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    return normalize(text.strip()[:MAX_META_CHARS]) or None
+    return clean(text.strip()[:MAX_META_CHARS]) or None
 
 
 def _clean_meta(raw: dict) -> tuple[dict, list[str]]:
@@ -474,7 +474,7 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
     if encoding:
         warnings.append(LEGACY_CONVERTED.format(encoding=encoding))
     check_readable(text, fonts=suffix not in (".md", ".markdown", ".txt"))
-    text = normalize(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = clean(text).replace("\r\n", "\n").replace("\r", "\n")  # as written: "hoà" is not made "hòa"
     if not text.strip():
         raise DocumentError("tệp không có nội dung chữ")
     inferred = metadata.infer(text)

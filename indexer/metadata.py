@@ -109,12 +109,12 @@ def _iso(day: str, month: str, year: str) -> str | None:
     return None
 
 
-# Letterhead lines of Vietnamese administrative documents: issuing body, national motto, number, place-date.
+# Letterhead lines of Vietnamese administrative documents: issuing body, national motto, number, place-date
+# (matched on folded text, whatever the spelling: "Đảng ủy", "Đảng uỷ", "ĐẢNG ỦY").
 _LETTERHEAD = re.compile(
-    r"^\s*(?:(?:ủy ban|hội đồng) nhân dân|ubnd|hđnd|đảng bộ|đảng ủy|đảng cộng sản việt nam|"
-    r"(?:tỉnh|huyện|thành|quận|thị|xã|phường) ủy|ban (?:chấp hành|thường vụ|dân vận|chỉ đạo)|"
-    r"mặt trận tổ quốc|cộng hòa xã hội chủ nghĩa|độc lập\s*[-–]\s*tự do|số\s*[:.]|\*+$|[-_]{3,})",
-    re.IGNORECASE,
+    r"^\s*(?:(?:uy ban|hoi dong) nhan dan|ubnd|hdnd|dang bo|dang uy|dang cong san viet nam|"
+    r"(?:tinh|huyen|thanh|quan|thi|xa|phuong) uy|ban (?:chap hanh|thuong vu|dan van|chi dao)|"
+    r"mat tran to quoc|cong hoa xa hoi chu nghia|doc lap\s*[-–]\s*tu do|so\s*[:.]|\*+$|[-_]{3,})"
 )
 
 
@@ -130,11 +130,12 @@ def infer_title(lines: list[str], body: str) -> str | None:
     rest: set[str] | None = None  # the words that follow, folded only when a line needs them
     for line in lines[:10]:
         text = line.strip().strip("#").strip()
-        if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text) or _LETTERHEAD.match(text):
+        if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text) or _PLACE_DATE.match(text):
             continue
-        if _PLACE_DATE.match(text):
+        folded = fold(text)
+        if _LETTERHEAD.match(folded):
             continue
-        words = fold(text).split()
+        words = folded.split()
         if len(words) < 6:
             continue
         if rest is None:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from .analysis import SENTENCE_BREAK, folded_words, has_diacritics, raw_tokens, stopwords
+from .analysis import SENTENCE_BREAK, folded_words, has_diacritics, normalize, raw_tokens, stopwords
 from .query import shows_form
 
 POOL = 20  # candidates reordered; later pages keep BM25 order
@@ -37,7 +37,7 @@ def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
 
 @lru_cache(maxsize=512)  # about 1 MB per 100 passages
 def sentence_words(text: str) -> tuple[frozenset[str], ...]:
-    """The folded words of each sentence of a normalized text (passages are normalized when indexed); cached,
+    """The folded words of each sentence of a passage's text; cached,
     as the same passages come back question after question. Their union is the text's words."""
     return tuple(frozenset(folded_words(s)) for s in SENTENCE_BREAK.split(text) if s.strip()) or (frozenset(),)
 
@@ -75,7 +75,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
         last_heading = h.heading.rsplit("›", 1)[-1] if h.heading else ""
         value += HEADING * _cover(set(folded_words(last_heading)), weights, total)
         if accented:
-            present = set(_WORD.findall(" ".join((h.text, h.heading, h.title)).lower()))
+            present = set(_WORD.findall(normalize(" ".join((h.text, h.heading, h.title))).lower()))
             value += ACCENTS * len(accented & present) / len(accented)
         if form and shows_form(form, h.text):
             value += FORM

@@ -190,3 +190,19 @@ def test_looks_binary_counts_controls_like_before():
     for start in range(0, len(every), 16):
         for text in (every[start:start + 16], every[start:start + 16] * 3 + "a" * 200, "a" * 300):
             assert _looks_binary(text) == reference(text)
+
+
+def test_text_keeps_its_own_spelling(tmp_path):
+    """Tone marks stay where the document puts them ("Uỷ ban", "hoà giải"): a quotation must match the
+    source; searching is not affected, since terms drop the marks."""
+    from indexer.search import Searcher
+    from indexer.store import build
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "to-hoa-giai.md").write_text(
+        "# Quy chế tổ hoà giải ở cơ sở\n\nUỷ ban nhân dân xã công nhận tổ hoà giải và tổ trưởng tổ hoà giải "
+        "theo đề nghị của Ban công tác Mặt trận ở thôn.\n", encoding="utf-8")
+    build(folder, tmp_path / "index.db")
+    hit = Searcher(tmp_path / "index.db").search("Ủy ban nhân dân xã công nhận tổ hòa giải").hits[0]
+    assert "Uỷ ban nhân dân xã công nhận tổ hoà giải" in hit.text and hit.heading == "Quy chế tổ hoà giải ở cơ sở"
