@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .analysis import fold, normalize, terms
+from .analysis import fold, normalize, stopwords, terms
 from .metadata import NUMBER_RE, TYPE_CODES, TYPE_NAMES
 
 # Folded type words and short codes people type before a number -> type code.
@@ -190,21 +190,57 @@ ANSWER_FORMS = {
     "date": re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\b|\bngay \d{1,2}\b|\bthang \d{1,2}\b"),
 }
 DECISIVE = {"money", "age"}
+COUNT = "count:"  # + the folded counted word: "mấy người", "bao nhiêu hộ" -> "count:nguoi", "count:ho"
 
 
 def asks_for(text: str, folded: str | None = None) -> str | None:
-    """The form the answer to this question takes (a key of ANSWER_FORMS), or None. folded: fold(text), when
-    the caller has it."""
+    """The form the answer to this question takes (a key of ANSWER_FORMS, or COUNT + the counted word), or None.
+    folded: fold(text), when the caller has it."""
     folded = fold(text) if folded is None else folded
-    return next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
+    kind = next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
+    if kind is None:
+        counted = counted_word(text)
+        kind = COUNT + counted if counted else None
+    return kind
+
+
+_JOINING = {"thì", "là", "và", "hay", "nữa", "để", "mà", "mới", "rồi"}  # words after a question word, not counted
+_JOINING_FOLDED = {fold(w) for w in _JOINING}
+
+
+def counted_word(text: str) -> str | None:
+    """The folded word a question asks to count ("gồm mấy người" -> "nguoi", "bao nhiêu hộ dân" -> "ho"), or None.
+    "mấy" is told from "máy" by its accents when the question has any; a question word followed by a stop-word
+    ("bao nhiêu thì") or nothing ("là bao nhiêu") counts nothing."""
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    accented = any(w != fold(w) for w in words)
+    joining = _JOINING if accented else _JOINING_FOLDED
+    for i, w in enumerate(words[:-1]):
+        if accented:
+            ask = 1 if w == "mấy" else 2 if w == "bao" and words[i + 1] == "nhiêu" else 0
+        else:
+            ask = 1 if w == "may" else 2 if w == "bao" and words[i + 1] == "nhieu" else 0
+        if ask and i + ask < len(words):
+            word = fold(words[i + ask])
+            counted = word.isalpha() and word not in stopwords() and words[i + ask] not in joining
+            return word if counted else None
+    return None
 
 
 _fold_passage = lru_cache(maxsize=512)(fold)  # the same candidates come back question after question
 
 
+@lru_cache(maxsize=256)
+def _count_pattern(word: str) -> re.Pattern:
+    """A number (digits, a share, a fraction or a number word) right before the counted word, or before "(tổng)
+    số" + the word, as laws state quotas ("05 người", "một lần", "ít nhất 50% tổng số hộ")."""
+    return re.compile(rf"\b(?:\d+(?:[.,/]\d+)?%?|{_NUMBER})\s+(?:(?:tong\s+)?so\s+)?{re.escape(word)}\b")
+
+
 def shows_form(kind: str, text: str) -> bool:
-    """Does text hold something of that form (an amount of money, an age, a date…)?"""
-    return ANSWER_FORMS[kind].search(_fold_passage(text)) is not None
+    """Does text hold something of that form (an amount of money, an age, a date, a count of the word…)?"""
+    pattern = _count_pattern(kind[len(COUNT):]) if kind.startswith(COUNT) else ANSWER_FORMS[kind]
+    return pattern.search(_fold_passage(text)) is not None
 
 
 # What is left of a question that only asks what a named document is about ("NĐ 59 quy định gì", "chỉ thị 33

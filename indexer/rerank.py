@@ -10,8 +10,8 @@ with accents, with the same accents. Each candidate's score becomes
 where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
 the passage's own heading, accent_agreement is the share of the question's accented content syllables found
 with the same accents, and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
-share, an amount of money or an age (query.asks_for) and the passage holds one. The weights are small, so these
-only reorder close candidates.
+share, an amount of money, an age or a count of something (query.asks_for) and the passage holds one. The
+weights are small, so these only reorder close candidates.
 """
 
 from __future__ import annotations

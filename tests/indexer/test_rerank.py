@@ -71,3 +71,21 @@ def test_passage_holding_the_asked_form_moves_up():
     assert rerank([H(vague.text), H(timed.text, score=9.8)], question, unigrams, idf)[0].text == vague.text  # no form
     out = rerank([vague, timed], question, unigrams, idf, asks_for(question))
     assert out[0] is timed
+
+
+def test_passage_holding_a_count_of_the_asked_word_moves_up():
+    """"mấy phiếu", "bao nhiêu hộ": a close candidate with a number before that word (or before "tổng số" + it)
+    moves up; a number before another word does not count."""
+    from indexer.query import asks_for, shows_form
+
+    question = "Thôn lấy ý kiến bằng phiếu thì mỗi nhà được nhận mấy phiếu?"
+    form = asks_for(question)
+    assert form == "count:phieu"
+    vague = H("Ủy ban phát phiếu lấy ý kiến của hộ gia đình trong 02 ngày.", score=10.0)
+    counted = H("Mỗi hộ gia đình được phát 01 phiếu lấy ý kiến.", score=9.8)
+    unigrams = ["bau"]  # (neither passage holds it: only the count tells them apart)
+    assert rerank([H(vague.text), H(counted.text, score=9.8)], question, unigrams, idf)[0].text == vague.text
+    assert rerank([vague, counted], question, unigrams, idf, form)[0] is counted
+    assert shows_form("count:ho", "khi có ít nhất 50% tổng số hộ gia đình đồng ý")
+    assert shows_form("count:lan", "được tổ chức định kỳ mỗi năm một lần")
+    assert not shows_form("count:ho", "Hộ gia đình có 3 người.")

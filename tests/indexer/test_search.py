@@ -137,7 +137,12 @@ def test_single_document_index_still_answers(tmp_path):
     ("can tro hoi nghi bi phat tien bao nhieu", "money"),
     ("Lương của cán bộ ở mức nào?", "money"),
     ("Ứng cử Tổ trưởng phải bao nhiêu tuổi?", "age"),
-    ("Ban Thanh tra nhân dân có bao nhiêu thành viên?", None),
+    ("Ban Thanh tra nhân dân có bao nhiêu thành viên?", "count:thanh"),
+    ("Ban kiểm phiếu gồm mấy người?", "count:nguoi"),
+    ("ban kiem phieu gom may nguoi", "count:nguoi"),
+    ("Bộ máy của Ban gồm những vụ nào?", None),  # "máy" is not "mấy"
+    ("Điểm bao nhiêu thì được xếp loại giỏi?", None),  # "thì" is not counted
+    ("Tỷ lệ tập hợp quần chúng là bao nhiêu?", None),
     ("Tiền hoạt động của Ban lấy từ nguồn nào?", None),
     ("Phải niêm yết tối thiểu bao lâu?", "duration"),
     ("thong tin phai phat it nhat may ngay", "duration"),
