@@ -537,7 +537,11 @@ def index_terms(doc: Document, heading: str, text: str) -> list[str]:
     document's title, number and aliases, so that headings and the document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
     innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
+    heading = _SUBSECTION_LABEL.sub(" › ", heading)  # "tiểu" folds to "tiêu" (tiêu chuẩn, tiêu chí): not indexed
     return terms(text, normalized=True) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
+
+
+_SUBSECTION_LABEL = re.compile(r"(?:^| › )Tiểu mục \w+\. ")
 
 
 _short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's identity repeat from passage to passage

@@ -1,6 +1,6 @@
 """Structure-aware splitting of a document into readable passages.
 
-Headings (Chương, Mục, Điều, Roman-numbered parts, Markdown headings, short upper-case lines) open sections;
+Headings (Chương, Mục, Tiểu mục, Điều, Roman-numbered parts, Markdown headings, short upper-case lines) open sections;
 inside a section, paragraphs (khoản, điểm, numbered tasks) are packed into passages of at most `max_chars`,
 breaking only between paragraphs, and between sentences for a paragraph that is too long by itself.
 """
@@ -15,13 +15,14 @@ MIN_CHARS = 80
 
 _CHAPTER = re.compile(r"^(Chương|Phần|PHẦN|CHƯƠNG)\s+([IVXLC]+|\d+|thứ\s+\w+)\b", re.IGNORECASE)
 _SECTION = re.compile(r"^(Mục|MỤC)\s+(\d+|[IVXLC]+)\b")
+_SUBSECTION = re.compile(r"^(Tiểu mục|TIỂU MỤC)\s+(\d+|[IVXLC]+)\b")
 _ARTICLE = re.compile(r"^(Điều|ĐIỀU)\s+\d+[a-zđ]?\s*[.:]")
 _ROMAN = re.compile(r"^[IVXLC]{1,6}\s*[./-]\s+\S")
-_BARE = re.compile(r"^(Chương|CHƯƠNG|Mục|MỤC|Phần|PHẦN)\s+[\wIVXLC]+\s*$")
+_BARE = re.compile(r"^(Chương|CHƯƠNG|Mục|MỤC|Tiểu mục|TIỂU MỤC|Phần|PHẦN)\s+[\wIVXLC]+\s*$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
 
-LEVEL_CHAPTER, LEVEL_SECTION, LEVEL_ARTICLE = 0, 1, 2
+LEVEL_CHAPTER, LEVEL_SECTION, LEVEL_SUBSECTION, LEVEL_ARTICLE = 0, 1, 2, 3
 
 
 @dataclass
@@ -37,6 +38,8 @@ def heading_level(line: str) -> int | None:
         return LEVEL_CHAPTER
     if _SECTION.match(line) or _ROMAN.match(line) and len(line) <= 200 or _MD_HEADING.match(line):
         return LEVEL_SECTION
+    if _SUBSECTION.match(line):
+        return LEVEL_SUBSECTION
     if _ARTICLE.match(line) and len(line) <= 300:
         return LEVEL_ARTICLE
     if not 8 <= len(line) <= 160 or line.endswith("."):  # (cheap tests first: most lines are body text)
@@ -81,7 +84,7 @@ def _paragraphs(text: str) -> list[str]:
 def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
     """Passages of a document's text, each with its heading path ("Chương II › Điều 5. ...")."""
     passages: list[Passage] = []
-    path: list[str | None] = [None, None, None]
+    path: list[str | None] = [None] * (LEVEL_ARTICLE + 1)
     buffer: list[str] = []
 
     def heading() -> str:
@@ -94,7 +97,7 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             buffer.clear()
 
     body_seen = True
-    titled: int | None = None  # level of a bare "Chương II" / "Mục 1" waiting for its title line
+    titled: int | None = None  # level of a bare "Chương II" / "Mục 1" / "Tiểu mục 2" waiting for its title line
     for para in _paragraphs(text):
         level = heading_level(para)
         if titled is not None and level == LEVEL_SECTION and para.isupper():

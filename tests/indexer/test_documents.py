@@ -206,3 +206,14 @@ def test_text_keeps_its_own_spelling(tmp_path):
     build(folder, tmp_path / "index.db")
     hit = Searcher(tmp_path / "index.db").search("Ủy ban nhân dân xã công nhận tổ hòa giải").hits[0]
     assert "Uỷ ban nhân dân xã công nhận tổ hoà giải" in hit.text and hit.heading == "Quy chế tổ hoà giải ở cơ sở"
+
+
+def test_subsection_label_is_not_indexed():
+    """'Tiểu mục 2' folds to 'tieu muc': left out of a passage's terms, or 'tiêu chuẩn' in a question would favour
+    every article of the subsection. Its title is indexed."""
+    from indexer.documents import index_terms
+
+    doc = parse(b"Chu de thu nghiem", ".txt", "x")
+    heading = "Mục 4. NHÂN DÂN GIÁM SÁT › Tiểu mục 2. BAN THANH TRA › Điều 36. Tổ chức Ban"
+    got = index_terms(doc, heading, "Ban gồm các thành viên được bầu.")
+    assert "tieu" not in got and "thanh_tra" in got and "giam_sat" in got

@@ -40,9 +40,9 @@ def test_numbered_tasks_stay_whole():
 
 
 def test_tiny_fragment_joins_next_passage():
-    passages = split("Mục 1\n\nTiểu mục 1\n\nĐiều 9. Họp thôn\n\n" + "Nội dung cuộc họp thôn được thông báo. " * 3)
+    passages = split("Mục 1\n\nGhi chú: xem phụ lục\n\nĐiều 9. Họp thôn\n\n" + "Nội dung họp thôn được báo. " * 4)
     assert all(len(p.text) >= 40 for p in passages)
-    assert "Tiểu mục 1" in passages[0].text
+    assert "Ghi chú: xem phụ lục" in passages[0].text
 
 
 def test_articles_without_body_keep_their_text():
@@ -51,3 +51,20 @@ def test_articles_without_body_keep_their_text():
     joined = "\n".join(p.text for p in passages)
     assert "Điều 2. (Bãi bỏ)" in joined and "áp dụng cho mọi thôn" in joined
     assert split("Điều 9. Chỉ có tiêu đề")[0].text == "Điều 9. Chỉ có tiêu đề"
+
+
+def test_subsections_keep_the_section_above_them():
+    body = "Nội dung của điều này đủ dài để thành một đoạn riêng, không ghép vào đoạn sau của văn bản luật."
+    text = "\n".join([
+        "Chương II", "THỰC HIỆN DÂN CHỦ Ở XÃ", "Mục 4", "NHÂN DÂN KIỂM TRA, GIÁM SÁT",
+        "Tiểu mục 2", "BAN THANH TRA NHÂN DÂN", "Điều 36. Tổ chức Ban Thanh tra nhân dân", body,
+        "Tiểu mục 3", "BAN GIÁM SÁT ĐẦU TƯ CỦA CỘNG ĐỒNG", "Điều 41. Tổ chức Ban Giám sát đầu tư", body,
+    ])
+    passages = split(text)
+    assert [p.heading for p in passages] == [
+        "Chương II. THỰC HIỆN DÂN CHỦ Ở XÃ › Mục 4. NHÂN DÂN KIỂM TRA, GIÁM SÁT › Tiểu mục 2. BAN THANH TRA NHÂN DÂN"
+        " › Điều 36. Tổ chức Ban Thanh tra nhân dân",
+        "Chương II. THỰC HIỆN DÂN CHỦ Ở XÃ › Mục 4. NHÂN DÂN KIỂM TRA, GIÁM SÁT › Tiểu mục 3. BAN GIÁM SÁT ĐẦU TƯ CỦA"
+        " CỘNG ĐỒNG › Điều 41. Tổ chức Ban Giám sát đầu tư",
+    ]
+    assert all(p.text == body for p in passages)  # no "Tiểu mục 3" fragment carried into the text
