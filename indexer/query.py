@@ -49,7 +49,7 @@ class Query:
     types: list[str] = field(default_factory=list)
     expansions: dict[str, list[str]] = field(default_factory=dict)
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
-    wants: str | None = None  # the form the answer must take, when the question asks for one (ANSWER_FORMS)
+    wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
 
 
@@ -180,7 +180,7 @@ _ASKS = {
     "age": re.compile(r"\b(?:bao nhieu|may) tuoi\b"),
     "share": re.compile(r"\bbao nhieu (?:phan tram|%)"),
     "duration": re.compile(r"\bbao lau\b|\b(?:bao nhieu|may) (?:ngay|tuan|thang|nam|gio)\b"),
-    "date": re.compile(r"\b(?:ngay nao|khi nao|bao gio|thoi diem nao|thoi gian nao)\b"),
+    "date": re.compile(r"\b(?:ngay nao|khi nao|bao gio|luc nao|hoi nao|dip nao|thoi diem nao|thoi gian nao)\b"),
 }
 ANSWER_FORMS = {
     "money": re.compile(r"\d[\d.,]*\s*(?:dong|d|nghin|ngan|trieu|ty|vnd)\b|\bhe so\s*\d|\bluong co so\b"),
@@ -193,15 +193,19 @@ DECISIVE = {"money", "age"}
 COUNT = "count:"  # + the folded counted word: "mấy người", "bao nhiêu hộ" -> "count:nguoi", "count:ho"
 
 
-def asks_for(text: str, folded: str | None = None) -> str | None:
-    """The form the answer to this question takes (a key of ANSWER_FORMS, or COUNT + the counted word), or None.
-    folded: fold(text), when the caller has it."""
+def asks_for(text: str, folded: str | None = None) -> tuple[str, ...]:
+    """The forms the answer to this question takes (keys of ANSWER_FORMS, and COUNT + the counted word): a
+    question can ask for several ("họp mấy lần một năm và vào lúc nào"). folded: fold(text), when the caller
+    has it."""
     folded = fold(text) if folded is None else folded
-    kind = next((kind for kind, pattern in _ASKS.items() if pattern.search(folded)), None)
-    if kind is None:
-        counted = counted_word(text)
-        kind = COUNT + counted if counted else None
-    return kind
+    forms = [kind for kind, pattern in _ASKS.items() if pattern.search(folded)]
+    counted = counted_word(text)
+    if counted and not (forms and counted in _UNITS):  # "bao nhiêu tiền" is money, not a count of "tiền"
+        forms.append(COUNT + counted)
+    return tuple(forms)
+
+
+_UNITS = {"tien", "dong", "tuoi", "phan", "ngay", "tuan", "thang", "nam", "gio"}  # the other forms' own words
 
 
 _JOINING = {"thì", "là", "và", "hay", "nữa", "để", "mà", "mới", "rồi"}  # words after a question word, not counted

@@ -58,7 +58,7 @@ def accented_words(question: str) -> set[str]:
 
 
 def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], float],
-           form: str | None = None) -> list:
+           forms: tuple[str, ...] = ()) -> list:
     """Reorder hits (objects with text, heading, title and score) in place of their BM25 order; scores are
     rescaled to the BM25 scale so they still decrease down the list."""
     if len(hits) < 2:
@@ -77,7 +77,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
         if accented:
             present = set(_WORD.findall(normalize(" ".join((h.text, h.heading, h.title))).lower()))
             value += ACCENTS * len(accented & present) / len(accented)
-        if form and shows_form(form, h.text):
+        if any(shows_form(f, h.text) for f in forms):
             value += FORM
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])

@@ -331,7 +331,7 @@ class Searcher:
         contains, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
         question's idf weight. Typo corrections do not count as evidence."""
-        if q.wants in query_mod.DECISIVE and not query_mod.shows_form(q.wants, best.text):  # no amount, no age
+        if any(f in query_mod.DECISIVE and not query_mod.shows_form(f, best.text) for f in q.wants):  # no amount…
             return False
         typed = [t for t in dict.fromkeys(q.terms) if t not in set(q.corrections.values()) or t in q.corrections]
         unigrams = [t for t in typed if "_" not in t]
