@@ -1,5 +1,6 @@
 """Understanding a question: document references ("CT 33", "nghị định 59/2023", "33/CT-TTg"), years,
-document types, and abbreviations (from an editable YAML table) expanded into extra search terms."""
+document types, and abbreviations and everyday words (from editable YAML tables) expanded into extra search
+terms."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:nam|/)\s*((?:19|20)\d\d)\b")
 
 DEFAULT_ABBREVIATIONS = Path(__file__).resolve().parents[1] / "knowledge" / "viet-tat.yaml"
+DEFAULT_SYNONYMS = Path(__file__).resolve().parents[1] / "knowledge" / "dong-nghia.yaml"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Query:
     years: list[int] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     expansions: dict[str, list[str]] = field(default_factory=dict)
+    related: list[str] = field(default_factory=list)  # added for everyday words (Synonyms), not typed
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
@@ -135,6 +138,51 @@ class Abbreviations:
 @lru_cache(maxsize=4)
 def _default_abbreviations() -> Abbreviations:
     return Abbreviations.load()
+
+
+class Synonyms:
+    """Everyday phrase -> the wordings documents use ("lệ làng" -> "hương ước", "quy ước"). A phrase of several
+    words matches as whole words with or without accents; a single word only as typed with its accents, since
+    without them it may be another word ("gop": góp or gộp)."""
+
+    def __init__(self, table: dict[str, list[str]] | None = None):
+        self.table: dict[str, list[str]] = {}
+        self._keys: dict[str, list[str]] = {}  # folded phrase -> its keys
+        for key, values in (table or {}).items():
+            key = normalize(str(key)).lower().strip()
+            self.table[key] = [normalize(str(v)) for v in ([values] if isinstance(values, str) else values or [])]
+            self._keys.setdefault(fold(key), []).append(key)
+        alternatives = "|".join(re.escape(k) for k in sorted(self._keys, key=len, reverse=True))
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if alternatives else None
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Synonyms:
+        path = Path(path) if path else DEFAULT_SYNONYMS
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(data.get("synonyms", data) if isinstance(data, dict) else {})
+
+    def expand(self, text: str) -> list[str]:
+        """The documents' wordings for the everyday phrases in text (longest phrase first: "lệ làng", not
+        "làng")."""
+        if self._pattern is None:
+            return []
+        typed = normalize(text).lower()
+        folded = fold(typed)
+        found: list[str] = []
+        for m in self._pattern.finditer(folded):
+            as_typed = typed[m.start():m.end()] if len(folded) == len(typed) else None
+            keys = self._keys[m.group(0)]
+            key = as_typed if as_typed in keys else next((k for k in keys if " " in k), None)
+            if key and key not in found:
+                found.append(key)
+        return [v for key in found for v in self.table[key]]
+
+
+@lru_cache(maxsize=4)
+def _default_synonyms() -> Synonyms:
+    return Synonyms.load()
 
 
 # Question words carry no content: "bao nhiêu", "như thế nào", "là gì", a final "không".
@@ -264,15 +312,18 @@ def asks_about(text: str, refs: list[DocRef]) -> bool:
     return all(w in _ABOUT for w in re.findall(r"[a-z]+", rest))
 
 
-def parse(text: str, abbreviations: Abbreviations | None = None) -> Query:
+def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synonyms | None = None) -> Query:
     text = normalize(text)
     abbr = abbreviations if abbreviations is not None else _default_abbreviations()
     expansions = abbr.expand(text)
     extra = " . ".join(v for values in expansions.values() for v in values)
+    wordings = (synonyms if synonyms is not None else _default_synonyms()).expand(text)
     folded = fold(text)
     years = sorted({int(y) for y in _YEAR.findall(folded)})
     types = [name for key, name in TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
     content = strip_question_words(text)
     refs = find_refs(text)
-    return Query(text, terms(content) + terms(extra), refs, years, types, expansions,
+    own = terms(content) + terms(extra)
+    related = [t for t in terms(" . ".join(wordings)) if t not in set(own)]
+    return Query(text, own + related, refs, years, types, expansions, related,
                  wants=asks_for(text, folded), about=asks_about(text, refs))

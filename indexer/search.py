@@ -89,9 +89,11 @@ class Result:
 class Searcher:
     """An open index. Thread-safe for searching; reload() picks up a rebuilt index file."""
 
-    def __init__(self, db_path: Path | str, abbreviations: query_mod.Abbreviations | None = None):
+    def __init__(self, db_path: Path | str, abbreviations: query_mod.Abbreviations | None = None,
+                 synonyms: query_mod.Synonyms | None = None):
         self.db_path = Path(db_path)
         self.abbreviations = abbreviations
+        self.synonyms = synonyms
         self._lock = threading.Lock()
         self._load()
 
@@ -235,7 +237,7 @@ class Searcher:
                viewer: Viewer | None = None) -> Result:
         """The best passages for text among those viewer may see (None: all); filtered inside the top-k, so
         a page of results is full whatever is hidden."""
-        q = query_mod.parse(text, self.abbreviations)
+        q = query_mod.parse(text, self.abbreviations, self.synonyms)
         self.correct(q)
         with self._lock:
             mask = self._mask(viewer)
@@ -330,10 +332,12 @@ class Searcher:
         asks for an amount of money or an age and the passage shows none, when it names something no document
         contains, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
-        question's idf weight. Typo corrections do not count as evidence."""
+        question's idf weight. Typo corrections and the wordings added for everyday words do not count as
+        evidence."""
         if any(f in query_mod.DECISIVE and not query_mod.shows_form(f, best.text) for f in q.wants):  # no amount…
             return False
-        typed = [t for t in dict.fromkeys(q.terms) if t not in set(q.corrections.values()) or t in q.corrections]
+        added = set(q.corrections.values()).difference(q.corrections) | set(q.related)
+        typed = [t for t in dict.fromkeys(q.terms) if t not in added]
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:
             return False

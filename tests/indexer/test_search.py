@@ -207,3 +207,36 @@ def test_asking_what_a_named_document_is_about_shows_its_scope(knowledge, tmp_pa
     assert not parse("quy định gì về tổ tự quản").about  # names no document
     hidden = searcher.search("nđ 77 quy định gì", allowed_docs={"ct-33"})
     assert all(h.doc != "nd-77" for h in hidden.hits)
+
+
+def test_everyday_words_find_the_documents_wording(knowledge, tmp_path):
+    from indexer.query import Synonyms
+
+    table = Synonyms({"lệ làng": ["hương ước", "quy ước"], "đám cưới": ["việc cưới"], "gộp": ["nhập"],
+                      "xóm": ["thôn"]})
+    assert table.expand("Lệ làng có quy định chuyện đám cưới không?") == ["hương ước", "quy ước", "việc cưới"]
+    assert table.expand("le lang co quy dinh dam cuoi khong") == ["hương ước", "quy ước", "việc cưới"]
+    assert table.expand("gop y cho xom") == []  # one word counts only as typed with its accents
+    assert table.expand("gộp hai xóm") == ["nhập", "thôn"]
+    (knowledge / "huong-uoc.md").write_text(
+        "Điều 5. Nội dung hương ước, quy ước\n\nHương ước, quy ước có thể quy định về việc tang phù hợp với thuần "
+        "phong mỹ tục của cộng đồng dân cư.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    question = "Lệ làng cấm đám ma không?"
+    plain = Searcher(tmp_path / "index.db", Abbreviations({}), Synonyms({})).search(question)
+    assert not plain.hits or plain.hits[0].doc != "huong-uoc"
+    found = Searcher(tmp_path / "index.db", Abbreviations({}), Synonyms({**table.table, "đám ma": ["việc tang"]}))
+    found = found.search(question)
+    assert found.hits[0].doc == "huong-uoc"
+    assert not found.confident  # the added wordings are not evidence: the typed words are not in the passage
+
+
+def test_shipped_tables_load():
+    from indexer.query import Synonyms
+
+    shipped_abbreviations = Abbreviations.load()
+    assert len(shipped_abbreviations.table) > 50
+    assert shipped_abbreviations.expand("UBND xã") == {"ubnd": ["Ủy ban nhân dân"]}
+    shipped = Synonyms.load()
+    assert len(shipped.table) > 30 and all(shipped.table.values())
+    assert "hương ước" in shipped.expand("lệ làng")
