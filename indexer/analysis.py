@@ -19,6 +19,10 @@ from pathlib import Path
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook, dot below
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A number glued to the word after it ("15 tháng 10Ngày truyền thống", "0đồng": table cells or lines run together
+# by text extraction) is read as two words; "5a", "12b" (one letter) stay whole. The stored text is not changed.
+_GLUED = re.compile(r"(\d)([^\W\d_]{2})")
+_WORD_OR_NUMBER = re.compile(r"\d+(?=[^\W\d_]{2})|\w+")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?;:…])\s+|\n+")  # where snippets and sentence-level matching cut
 # A token is a run of word characters, optionally joined by / - . , % into one (33/CT-TTg, 26/11/2021, 80%).
 _TOKEN = re.compile(r"\w+(?:[/\-.,]\w+)*%?", re.UNICODE)
@@ -105,7 +109,7 @@ def fold(text: str) -> str:
 
 def folded_words(text: str) -> list[str]:
     """Folded words of clean()ed text (a fast path for snippets and highlighting)."""
-    return [_fold_word(w) for w in _WORD.findall(text)]
+    return [_fold_word(w) for w in _WORD_OR_NUMBER.findall(text)]
 
 
 def has_diacritics(text: str) -> bool:
@@ -176,6 +180,8 @@ def terms(text: str, bigrams: bool = True, normalized: bool = False) -> list[str
     Fast path: the text is folded at once and each segment's tokens found by one findall; texts with
     characters outside the table above take the word-by-word path (_terms_by_word), which gives the same list."""
     norm = text if normalized else clean(text)
+    if _GLUED.search(norm):
+        norm = _GLUED.sub(r"\1 \2", norm)
     if _UNSAFE.search(norm):
         return _terms_by_word(norm, bigrams)
     stop = stopwords()

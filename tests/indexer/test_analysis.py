@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import analysis
-from indexer.analysis import fold, has_diacritics, normalize, raw_tokens, terms
+from indexer.analysis import fold, folded_words, has_diacritics, normalize, raw_tokens, terms
 from tests.conftest import SHARED_DOCS
 
 
@@ -71,7 +71,8 @@ def reference_terms(text: str, bigrams: bool = True) -> list[str]:
     """terms() as it was before the fast path: token by token, folding word by word."""
     out: list[str] = []
     stop = analysis.stopwords()
-    for segment in re.split(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s", reference_normalize(text)):
+    glued_apart = re.sub(r"(\d)([^\W\d_]{2})", r"\1 \2", reference_normalize(text))  # "10Ngày" -> "10 Ngày"
+    for segment in re.split(r"[^\w\s/\-.,%]+|[.,;:](?:\s|$)|\s-\s", glued_apart):
         prev = None
         for m in analysis._TOKEN.finditer(segment):
             token = analysis._fold_word(m.group(0)).rstrip(".,")
@@ -153,3 +154,11 @@ def test_tone_placement_shortcut_misses_no_word_it_would_change():
             word = "".join(chars)
             for text in (word, f"x {word}.", f"{word}z"):
                 assert normalize(text) == reference_normalize(text), text
+
+
+def test_number_glued_to_the_next_word_is_two_words():
+    """Text extraction runs table cells together ("15 tháng 10Ngày truyền thống"): the number and the word are
+    read apart, a number with one letter ("khoản 5a") stays whole, and the stored text is left as it was."""
+    got = terms("15 tháng 10Ngày truyền thống; khoản 5a; mức 0đồng")
+    assert {"10", "ngay", "ngay_truyen", "5a", "dong"} <= set(got) and "10ngay" not in got
+    assert folded_words("tháng 10Ngày truyền, 5a") == ["thang", "10", "ngay", "truyen", "5a"]
