@@ -104,6 +104,15 @@ def ref_matches(ref: DocRef, number: str | None, doc_type: str | None, year: int
 _SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
 
 
+def _read_table(path: Path | str, key: str) -> dict:
+    """An editable YAML table of knowledge/ ({key: {...}}, or the mapping itself); empty when there is none."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data.get(key, data) if isinstance(data, dict) else {}
+
+
 class Abbreviations:
     """Abbreviation -> expansions, matched on whole tokens, case-insensitively after folding."""
 
@@ -115,11 +124,7 @@ class Abbreviations:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Abbreviations:
-        path = Path(path) if path else DEFAULT_ABBREVIATIONS
-        if not path.exists():
-            return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls(data.get("abbreviations", data) if isinstance(data, dict) else {})
+        return cls(_read_table(path or DEFAULT_ABBREVIATIONS, "abbreviations"))
 
     def expand(self, text: str) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -157,11 +162,7 @@ class Synonyms:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Synonyms:
-        path = Path(path) if path else DEFAULT_SYNONYMS
-        if not path.exists():
-            return cls()
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls(data.get("synonyms", data) if isinstance(data, dict) else {})
+        return cls(_read_table(path or DEFAULT_SYNONYMS, "synonyms"))
 
     def expand(self, text: str) -> list[str]:
         """The documents' wordings for the everyday phrases in text (longest phrase first: "lệ làng", not
