@@ -252,10 +252,10 @@ class Searcher:
             hits = rerank_mod.rerank(hits[:rerank_mod.POOL], text, [t for t in q.terms if "_" not in t],
                                      self._idf, q.wants) + hits[rerank_mod.POOL:]
             hits = self._each_named_document_first(q, hits)
-            if q.about:
-                hits = self._scopes_first(q, hits, viewer, allowed_docs)
-        about = bool(hits) and q.about and hits[0].doc in {self.documents[i].id for i in self.named_documents(q.refs)}
-        confident = about or (self._confident(q, hits[0]) if hits else False)
+            scope = q.about and self._scopes_first(q, hits, viewer, allowed_docs)
+            if scope:
+                hits = scope
+        confident = bool(scope) or (self._confident(q, hits[0]) if hits else False)
         return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
 
     def _fetch(self, pids: list[int]) -> dict[int, tuple]:
@@ -277,11 +277,11 @@ class Searcher:
             chunk = [int(i) for i in order[start:start + batch]]
             rows = self._fetch([int(self.passage_ids[i]) for i in chunk])
             for i in chunk:
-                text = rows[int(self.passage_ids[i])][3]
-                words = frozenset().union(*rerank_mod.sentence_words(text))
+                row = rows[int(self.passage_ids[i])]
+                words = frozenset().union(*rerank_mod.sentence_words(row[3]))
                 if any(_near_duplicate(words, w) for _, w in kept):
                     continue
-                kept.append((self._hit(rows[int(self.passage_ids[i])], score_of[i]), words))
+                kept.append((self._hit(row, score_of[i]), words))
             if len(kept) >= need + 2:
                 break
         return [h for h, _ in kept]
@@ -295,7 +295,8 @@ class Searcher:
     def _scopes_first(self, q: query_mod.Query, hits: list[Hit], viewer: Viewer | None,
                       allowed_docs: set[str] | None) -> list[Hit]:
         """A question that asks only what the documents it names are about ("NĐ 59 quy định gì") leads with
-        each one's scope: its "Phạm vi điều chỉnh" article, else its Điều 1, else its first passage."""
+        each one's scope: its "Phạm vi điều chỉnh" article, else its Điều 1, else its first passage. Empty when
+        no such document is there for this viewer."""
         named = [self.documents[i] for i in self.named_documents(q.refs)]
         named = [d for d in named if self.can_see(d, viewer) and (allowed_docs is None or d.id in allowed_docs)]
         found = [h.doc for h in hits]
@@ -310,7 +311,7 @@ class Searcher:
                 score = max((h.score for h in hits if h.doc == d.id), default=hits[0].score if hits else 0.0)
                 leads.append(self._hit(min(rows, key=_scope_rank), score))
         shown = {h.passage_id for h in leads}
-        return leads + [h for h in hits if h.passage_id not in shown]
+        return leads + [h for h in hits if h.passage_id not in shown] if leads else []
 
     def _each_named_document_first(self, q: query_mod.Query, hits: list[Hit]) -> list[Hit]:
         """When the question's number fits several documents (16/CT-TTg of 2016 and of 2020) and gives no
