@@ -295,8 +295,8 @@ class Searcher:
     def _scopes_first(self, q: query_mod.Query, hits: list[Hit], viewer: Viewer | None,
                       allowed_docs: set[str] | None) -> list[Hit]:
         """A question that asks only what the documents it names are about ("NĐ 59 quy định gì") leads with
-        each one's scope: its "Phạm vi điều chỉnh" article, else its Điều 1, else its first passage. Empty when
-        no such document is there for this viewer."""
+        each one's scope: its "Phạm vi điều chỉnh" article or summary, else its Điều 1, else its first passage.
+        Empty when no such document is there for this viewer."""
         named = [self.documents[i] for i in self.named_documents(q.refs)]
         named = [d for d in named if self.can_see(d, viewer) and (allowed_docs is None or d.id in allowed_docs)]
         found = [h.doc for h in hits]
@@ -360,7 +360,7 @@ class Searcher:
         return total > 0 and covered / total >= CONFIDENT_COVERAGE
 
     def _decorate(self, hit: Hit, q: query_mod.Query) -> Hit:
-        hit.snippet, hit.marks = snippet(hit.text, q.terms)
+        hit.snippet, hit.marks = snippet(hit.text, [] if q.about else q.terms)  # a scope reads from its start
         return hit
 
     # -- browsing -----------------------------------------------------------------------------------------
@@ -414,10 +414,11 @@ class Searcher:
 
 
 def _scope_rank(row: tuple) -> tuple[int, int]:
-    """Where a passage stands as a document's scope: its article "Phạm vi điều chỉnh" (0), Điều 1 (1), other (2);
-    then by position."""
+    """Where a passage stands as a document's scope: its article "Phạm vi điều chỉnh" or its summary ("Tóm tắt
+    nội dung", as in a fact card) (0), Điều 1 (1), other (2); then by position."""
     article = fold(row[2].rsplit("›", 1)[-1]).strip()
-    kind = 0 if "pham vi dieu chinh" in article else 1 if re.match(r"dieu 1\b", article) else 2
+    kind = 0 if "pham vi dieu chinh" in article or article.startswith("tom tat") else 1 if re.match(
+        r"dieu 1\b", article) else 2
     return kind, row[4]
 
 

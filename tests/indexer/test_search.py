@@ -203,6 +203,12 @@ def test_asking_what_a_named_document_is_about_shows_its_scope(knowledge, tmp_pa
         assert parse(question).about, question
         result = searcher.search(question)
         assert result.hits[0].heading == "Điều 1. Phạm vi điều chỉnh" and result.confident, question
+        assert result.hits[0].snippet.startswith("Nghị định này hướng dẫn"), question  # read from its start
+    from indexer.search import _scope_rank
+
+    rows = [(1, "x", "Chỉ thị 33", "…", 0), (2, "x", "Tóm tắt nội dung", "…", 1), (3, "x", "Điều 1. Ban hành", "…", 2)]
+    assert min(rows, key=_scope_rank)[0] == 2  # a fact card's summary
+    assert min(rows[::2], key=_scope_rank)[0] == 3  # else Điều 1
     assert not parse("NĐ 77 quy định mức chi của tổ tự quản thế nào").about  # a question about its content
     assert not parse("quy định gì về tổ tự quản").about  # names no document
     hidden = searcher.search("nđ 77 quy định gì", allowed_docs={"ct-33"})
