@@ -46,7 +46,7 @@ HELP_GROUP_HINT_HTML = (
     "<b>Ở cuộc trò chuyện bất kỳ:</b> gõ @{username} &lt;câu hỏi&gt; rồi chọn đoạn trích để gửi."
 )
 ADMIN_HELP_HTML = (
-    "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
+    "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .doc, .odt, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
     "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
     "Phạm vi xem của tệp gửi lên: ghi vào chú thích (caption) của tệp /congkhai (ai cũng xem được), "
     "/noibo (lưu hành nội bộ) hoặc /hanche &lt;nhóm&gt; (chỉ nhóm đó, ví dụ /hanche bdv). "

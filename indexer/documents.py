@@ -39,10 +39,11 @@ from .passages import split
 log = logging.getLogger(__name__)
 
 IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")  # photographed or scanned pages: OCR
-SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".doc", ".rtf", ".pdf", *IMAGES)
-# Document formats people keep next to the supported ones: reported (with what to do) instead of skipped silently.
+SUPPORTED = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".doc", ".rtf", ".odt", ".pdf", *IMAGES)
+# Files people keep next to the documents: reported (with what to do) instead of skipped silently.
 UNSUPPORTED_DOCUMENTS = {
-    ".odt": "tệp .odt chưa đọc được: lưu lại thành .docx",
+    suffix: "bảng tính, trình chiếu chưa đọc được: chép nội dung cần tra cứu sang tệp .docx"
+    for suffix in (".xls", ".xlsx", ".ods", ".ppt", ".pptx", ".odp")
 }
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Office files (.doc, .xls)
@@ -243,16 +244,7 @@ def read_docx(data: bytes, limits: Limits) -> str:
         return msword.read_doc(data, limits.parse_timeout)
     if data.startswith(b"%PDF"):
         raise DocumentError("tệp PDF mang đuôi .docx: đổi đuôi thành .pdf")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            # Declared sizes: zipfile never inflates an entry past its declared size, so this bounds the work.
-            total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise DocumentError("tệp .docx bị hỏng (không phải tệp Word hợp lệ)") from exc
-    if total > limits.max_unzipped_bytes:
-        raise DocumentError(
-            f"tệp .docx giải nén quá lớn ({total // 2**20} MB, giới hạn {limits.max_unzipped_bytes // 2**20} MB)"
-        )
+    _check_package(data, limits, ".docx", "tệp Word")
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -275,6 +267,28 @@ def read_docx(data: bytes, limits: Limits) -> str:
                 if cells:
                     out.append(" | ".join(cells))
     return "\n\n".join(p for p in out)
+
+
+def _check_package(data: bytes, limits: Limits, suffix: str, kind: str) -> None:
+    """A zip package (.docx, .odt) that opens and unpacks to at most limits.max_unzipped_bytes (declared sizes:
+    zipfile never inflates an entry past its declared size, so this bounds the work)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise DocumentError(f"tệp {suffix} bị hỏng (không phải {kind} hợp lệ)") from exc
+    if total > limits.max_unzipped_bytes:
+        raise DocumentError(
+            f"tệp {suffix} giải nén quá lớn ({total // 2**20} MB, giới hạn {limits.max_unzipped_bytes // 2**20} MB)"
+        )
+
+
+def read_odt(data: bytes, limits: Limits) -> str:
+    """OpenDocument text (LibreOffice, OpenOffice): through LibreOffice (msword.py)."""
+    if data.startswith(_OLE_MAGIC):  # a .doc renamed .odt
+        return msword.read_doc(data, limits.parse_timeout)
+    _check_package(data, limits, ".odt", "tệp OpenDocument")
+    return msword.read_odt(data, limits.parse_timeout)
 
 
 def read_pdf(data: bytes, limits: Limits) -> tuple[str, bool]:
@@ -466,6 +480,8 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         text = read_docx(data, limits)
     elif suffix in (".doc", ".rtf"):
         text = read_doc(data, limits)
+    elif suffix == ".odt":
+        text = read_odt(data, limits)
     elif suffix in IMAGES:
         text, scanned = read_image(data, suffix, limits), True
     else:

@@ -1,6 +1,6 @@
 """Word 97-2003 (.doc) files, read through the first converter installed that reads them: antiword, catdoc,
-LibreOffice (headless). scripts/setup-system installs them; without any, the file is reported with what
-to do."""
+LibreOffice (headless); OpenDocument text (.odt), through LibreOffice. scripts/setup-system installs them;
+without any, the file is reported with what to do."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ NO_CONVERTER_REASON = (
     f"{tools.SETUP_HINT}, hoặc mở bằng Word và lưu lại thành .docx"
 )
 BROKEN_REASON = "tệp Word cũ (.doc) bị hỏng, không đọc được (thử mở bằng Word và lưu lại thành .docx)"
+NO_ODT_READER_REASON = f"máy chưa cài LibreOffice để đọc tệp .odt: {tools.SETUP_HINT}, hoặc lưu lại thành .docx"
+ODT_BROKEN_REASON = "tệp .odt bị hỏng, không đọc được (thử mở và lưu lại thành .docx)"
 DEFAULT_SECONDS = 120.0
 
 
@@ -84,6 +86,25 @@ def read_doc(data: bytes, seconds: float = DEFAULT_SECONDS) -> str:
                 return text
             log.info(".doc converter %s gave no usable text", name)
     raise DocumentError(BROKEN_REASON)
+
+
+def read_odt(data: bytes, seconds: float = DEFAULT_SECONDS) -> str:
+    """The text of an OpenDocument text file (bytes), by LibreOffice; raises DocumentError with the reason."""
+    from .documents import DocumentError
+
+    if not _soffice_binary():
+        raise DocumentError(NO_ODT_READER_REASON)
+    with tempfile.TemporaryDirectory(prefix="danvan-odt-") as work:
+        path = Path(work) / "van-ban.odt"
+        path.write_bytes(data)
+        try:
+            text = _libreoffice(path, seconds if seconds > 0 else DEFAULT_SECONDS)
+        except (tools.ToolError, OSError) as exc:
+            log.info(".odt conversion failed: %s", exc)
+            raise DocumentError(ODT_BROKEN_REASON) from exc
+    if not _usable(text):
+        raise DocumentError(ODT_BROKEN_REASON)
+    return text
 
 
 def _usable(text: str) -> bool:

@@ -1,5 +1,5 @@
-"""Real-world formats, read by real tools: Word 97-2003 .doc, scanned PDFs and pictures (Tesseract OCR with
-the Vietnamese model), text typed in TCVN3 (.VnTime) or VNI fonts."""
+"""Real-world formats, read by real tools: Word 97-2003 .doc, OpenDocument .odt, scanned PDFs and pictures
+(Tesseract OCR with the Vietnamese model), text typed in TCVN3 (.VnTime) or VNI fonts."""
 
 from __future__ import annotations
 
@@ -92,6 +92,29 @@ def test_broken_doc_is_reported():
     need("catdoc")
     with pytest.raises(DocumentError, match=r"tệp Word cũ \(.doc\) bị hỏng"):
         parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000, ".doc", "x", NO_LIMIT)
+
+
+def test_odt_is_read_by_libreoffice(tmp_path):
+    data = word97(TEXT, "odt")  # a .docx written here, saved as .odt by LibreOffice
+    assert data.startswith(b"PK\x03\x04") and b"application/vnd.oasis.opendocument.text" in data[:200]
+    doc = parse(data, ".odt", "ke-hoach", NO_LIMIT)
+    assert "hương ước, quy ước" in doc.text and "Hội Cựu chiến binh" in doc.text
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "ke-hoach.odt").write_bytes(data)
+    (folder / "so-lieu.xlsx").write_bytes(b"PK\x03\x04 not read")
+    report = build(folder, tmp_path / "index.db", limits=NO_LIMIT)
+    assert report.errors == [("so-lieu.xlsx", documents.UNSUPPORTED_DOCUMENTS[".xlsx"])]
+    hit = Searcher(tmp_path / "index.db").search("hương ước quy ước đóng góp đường giao thông").hits[0]
+    assert hit.doc == "ke-hoach"
+
+
+def test_odt_without_libreoffice_and_broken_odt(monkeypatch):
+    with pytest.raises(DocumentError, match=r"tệp \.odt bị hỏng \(không phải tệp OpenDocument hợp lệ\)"):
+        parse(b"PK\x03\x04 broken", ".odt", "x", NO_LIMIT)
+    monkeypatch.setattr(msword.tools, "which", lambda name: None)
+    with pytest.raises(DocumentError, match="chưa cài LibreOffice để đọc tệp .odt.*setup-system"):
+        parse(make_docx(TEXT), ".odt", "x", NO_LIMIT)  # a package that opens: LibreOffice would read it
 
 
 # -- scans -------------------------------------------------------------------------------------------------
