@@ -325,6 +325,7 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
     content = strip_question_words(text)
     refs = find_refs(text)
     own = terms(content) + terms(extra)
-    related = [t for t in terms(" . ".join(wordings)) if t not in set(own)]
+    typed = set(own)
+    related = [t for t in terms(" . ".join(wordings)) if t not in typed]
     return Query(text, own + related, refs, years, types, expansions, related,
                  wants=asks_for(text, folded), about=asks_about(text, refs))
