@@ -257,7 +257,7 @@ def read_docx(data: bytes, limits: Limits) -> str:
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            out.append(Paragraph(block, document).text)
+            out.append(_paragraph_text(Paragraph(block, document)))
         elif tag == "tbl":
             for row in Table(block, document).rows:
                 cells: list[str] = []
@@ -267,6 +267,20 @@ def read_docx(data: bytes, limits: Limits) -> str:
                 if cells:
                     out.append(" | ".join(cells))
     return "\n\n".join(p for p in out)
+
+
+_TCVN3_CAPITALS_FONT = re.compile(r"^\.Vn.*H$")  # .VnTimeH, .VnArialH: TCVN3 fonts that draw every letter as a capital
+
+
+def _paragraph_text(paragraph) -> str:
+    """A .docx paragraph's text. One typed wholly in a TCVN3 capitals font holds small-letter codes that only the
+    font shows as capitals ("KẾ HOẠCH" is stored as "kÕ ho¹ch"): it is converted and upper-cased here, where
+    the font is known."""
+    style = paragraph.style.font.name if paragraph.style is not None else None
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    if runs and all(_TCVN3_CAPITALS_FONT.match(run.font.name or style or "") for run in runs):
+        return unicodedata.normalize("NFC", legacy.decode_tcvn3(paragraph.text)).upper()
+    return paragraph.text
 
 
 def _check_package(data: bytes, limits: Limits, suffix: str, kind: str) -> None:

@@ -257,6 +257,26 @@ def test_tcvn3_and_vni_text_files_are_converted():
     assert parse(vni(LEGACY_TEXT).encode("latin-1"), ".txt", "v", NO_LIMIT).text == LEGACY_TEXT
 
 
+def test_tcvn3_capitals_font_in_docx_keeps_its_capitals():
+    """.VnTimeH draws small-letter codes as capitals: a heading typed in it comes out in capitals, so the
+    document's type line and its upper-case headings are recognised; body text in .VnTime is converted as before."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text, font in (("Kế hoạch", ".VnTimeH"), ("Triển khai hương ước, quy ước năm 2024", ".VnTime"),
+                       ("I. Mục đích, yêu cầu", ".VnArialH"), (LEGACY_TEXT, ".VnTime")):
+        document.add_paragraph().add_run(tcvn3(text).decode("latin-1")).font.name = font
+    out = io.BytesIO()
+    document.save(out)
+    doc = parse(out.getvalue(), ".docx", "ke-hoach-cu", NO_LIMIT)
+    lines = doc.text.split("\n\n")
+    assert lines[0] == "KẾ HOẠCH" and lines[2] == "I. MỤC ĐÍCH, YÊU CẦU"
+    assert lines[3].lower() == unicodedata.normalize("NFC", LEGACY_TEXT).lower()
+    assert doc.title.lower() == "kế hoạch triển khai hương ước, quy ước năm 2024"
+
+
 def test_legacy_text_in_docx_and_pdf_is_converted():
     paragraphs = ["Kế hoạch", tcvn3(LEGACY_TEXT).decode("latin-1"), vni("Đoàn Thanh niên xung kích tình nguyện")]
     doc = parse(make_docx(paragraphs), ".docx", "x", NO_LIMIT)
