@@ -278,9 +278,11 @@ def _paragraph_text(paragraph) -> str:
     the font is known."""
     style = paragraph.style.font.name if paragraph.style is not None else None
     runs = [run for run in paragraph.runs if run.text.strip()]
-    if runs and all(_TCVN3_CAPITALS_FONT.match(run.font.name or style or "") for run in runs):
-        return unicodedata.normalize("NFC", legacy.decode_tcvn3(paragraph.text)).upper()
-    return paragraph.text
+    text = paragraph.text
+    if runs and all(_TCVN3_CAPITALS_FONT.match(run.font.name or style or "") for run in runs) and all(
+            ord(c) < 256 for c in text):  # (Unicode text set in such a font is left as it is)
+        return unicodedata.normalize("NFC", legacy.decode_tcvn3(text)).upper()
+    return text
 
 
 def _check_package(data: bytes, limits: Limits, suffix: str, kind: str) -> None:

@@ -268,6 +268,7 @@ def test_tcvn3_capitals_font_in_docx_keeps_its_capitals():
     for text, font in (("Kế hoạch", ".VnTimeH"), ("Triển khai hương ước, quy ước năm 2024", ".VnTime"),
                        ("I. Mục đích, yêu cầu", ".VnArialH"), (LEGACY_TEXT, ".VnTime")):
         document.add_paragraph().add_run(tcvn3(text).decode("latin-1")).font.name = font
+    document.add_paragraph().add_run("Phụ lục kèm theo").font.name = ".VnTimeH"  # Unicode in that font: as is
     out = io.BytesIO()
     document.save(out)
     doc = parse(out.getvalue(), ".docx", "ke-hoach-cu", NO_LIMIT)
@@ -275,6 +276,7 @@ def test_tcvn3_capitals_font_in_docx_keeps_its_capitals():
     assert lines[0] == "KẾ HOẠCH" and lines[2] == "I. MỤC ĐÍCH, YÊU CẦU"
     assert lines[3].lower() == unicodedata.normalize("NFC", LEGACY_TEXT).lower()
     assert doc.title.lower() == "kế hoạch triển khai hương ước, quy ước năm 2024"
+    assert lines[4] == "Phụ lục kèm theo"
 
 
 def test_legacy_text_in_docx_and_pdf_is_converted():
