@@ -276,11 +276,14 @@ def _paragraph_text(paragraph) -> str:
     """A .docx paragraph's text. One typed wholly in a TCVN3 capitals font holds small-letter codes that only the
     font shows as capitals ("KẾ HOẠCH" is stored as "kÕ ho¹ch"): it is converted and upper-cased here, where
     the font is known."""
-    style = paragraph.style.font.name if paragraph.style is not None else None
-    runs = [run for run in paragraph.runs if run.text.strip()]
     text = paragraph.text
-    if runs and all(_TCVN3_CAPITALS_FONT.match(run.font.name or style or "") for run in runs) and all(
-            ord(c) < 256 for c in text):  # (Unicode text set in such a font is left as it is)
+    if not text.strip() or any(ord(c) > 255 for c in text):  # Unicode text (most paragraphs): as it is
+        return text
+    fonts = {run.font.name for run in paragraph.runs if run.text.strip()}
+    if None in fonts:  # a run without its own font has its paragraph style's
+        fonts.discard(None)
+        fonts.add(paragraph.style.font.name if paragraph.style is not None else None)
+    if fonts and all(_TCVN3_CAPITALS_FONT.match(font or "") for font in fonts):
         return unicodedata.normalize("NFC", legacy.decode_tcvn3(text)).upper()
     return text
 
