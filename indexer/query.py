@@ -200,22 +200,32 @@ def _same_word(typed: str, word: str) -> bool:
 
 
 def strip_question_words(text: str) -> str:
-    """Drop question words (accented or typed without accents) so they do not weigh on the search."""
-    words = [m.group(0) for m in _WORD_RE.finditer(text)]
-    lower = [w.lower() for w in words]
-    keep = [True] * len(words)
+    """Drop question words (accented or typed without accents) so they do not weigh on the search. Where a
+    word was dropped, or punctuation stood, the words left are kept apart by " . ", so no syllable pair is
+    made that the question does not hold ("quyền gì khi" gives no "quyền khi")."""
+    found = list(_WORD_RE.finditer(text))
+    lower = [m.group(0).lower() for m in found]
+    keep = [True] * len(found)
     i = 0
-    while i < len(words):
+    while i < len(found):
         for phrase in QUESTION_PHRASES:
             n = len(phrase)
-            if all(i + j < len(words) and _same_word(lower[i + j], phrase[j]) for j in range(n)):
+            if all(i + j < len(found) and _same_word(lower[i + j], phrase[j]) for j in range(n)):
                 keep[i:i + n] = [False] * n
                 i += n - 1
                 break
         i += 1
     if lower and _same_word(lower[-1], "không"):
         keep[-1] = False
-    return " ".join(w for w, k in zip(words, keep, strict=True) if k)
+    out: list[str] = []
+    end = None  # where the last kept word ended, None after a dropped word
+    for m, k in zip(found, keep, strict=True):
+        if k:
+            if out:
+                out.append(" " if end is not None and not text[end:m.start()].strip() else " . ")
+            out.append(m.group(0))
+        end = m.end() if k else None
+    return "".join(out)
 
 
 # Questions whose answer has a recognizable form (matched on folded text): an amount of money ("bao nhiêu

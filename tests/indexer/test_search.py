@@ -49,8 +49,15 @@ def test_document_references_in_questions():
 
 
 def test_question_words_are_dropped():
-    assert strip_question_words("Ban Thanh tra nhân dân gồm bao nhiêu người?") == "Ban Thanh tra nhân dân gồm người"
+    assert strip_question_words("Ban Thanh tra nhân dân gồm bao nhiêu người?") == "Ban Thanh tra nhân dân gồm . người"
     assert strip_question_words("co duoc lam lai khong") == "co duoc lam lai"
+
+
+def test_no_syllable_pair_across_a_dropped_word_or_punctuation():
+    # "quyền gì khi" holds no pair "quyền khi" (as in "thẩm quyền khi"), and "HĐND, UBND" no pair across the comma.
+    q = parse("cong dan co nhung quyen gi khi thuc hien dan chu")
+    assert "quyen_khi" not in q.terms and "khi_thuc" in q.terms
+    assert "hdnd_ubnd" not in parse("trụ sở HĐND, UBND xã").terms
 
 
 def test_short_number_finds_document_first(searcher):
