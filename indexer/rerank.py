@@ -5,11 +5,12 @@ together (in one or two sentences), under a heading that names the topic, and, w
 with accents, with the same accents. Each candidate's score becomes
 
     bm25 / best_bm25 + SENTENCE * sentence_cover + HEADING * heading_cover + ACCENTS * accent_agreement
-        + FORM * shows_the_asked_form
+        + FORM * shows_the_asked_form - BLANK * is_a_blank_form
 
 where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
 the passage's own heading, accent_agreement is the share of the question's accented content syllables found
-with the same accents, and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
+with the same accents, is_a_blank_form is 1 for a passage that is mostly dot leaders to fill in (unless the
+question asks for a "mẫu"), and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
 share, an amount of money, an age or a count of something (query.asks_for) and the passage holds one. The
 weights are small, so these only reorder close candidates.
 """
@@ -28,7 +29,15 @@ SENTENCE = 0.2
 HEADING = 0.1
 ACCENTS = 0.1
 FORM = 0.1
+BLANK = 0.2
+BLANKS = 0.3  # a passage this much dot leaders ("Số tiết: ........") is a form to fill in
 _WORD = re.compile(r"\w+")
+_LEADERS = re.compile(r"(?:\.\s?){4,}|…+")
+
+
+def blank_share(text: str) -> float:
+    """The share of a passage's characters that are dot leaders, the blanks of a form ("Họ tên: ..........")."""
+    return sum(len(m) for m in _LEADERS.findall(text)) / max(1, len(text))
 
 
 def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
@@ -69,6 +78,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
     if total <= 0 or top <= 0:
         return hits
     accented = accented_words(question)
+    wants_form = "mau" in folded_words(question)  # "mẫu báo cáo", "biểu mẫu": a blank form is the answer
     scored = []
     for h in hits:
         value = h.score / top + SENTENCE * sentence_cover(h.text, weights, total)
@@ -79,6 +89,8 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
             value += ACCENTS * len(accented & present) / len(accented)
         if any(shows_form(f, h.text) for f in forms):
             value += FORM
+        if not wants_form and blank_share(h.text) >= BLANKS:
+            value -= BLANK
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])
     for value, h in scored:

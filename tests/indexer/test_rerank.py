@@ -91,3 +91,14 @@ def test_passage_holding_a_count_of_the_asked_word_moves_up():
     assert shows_form("count:ho", "khi có ít nhất 50% tổng số hộ gia đình đồng ý")
     assert shows_form("count:lan", "được tổ chức định kỳ mỗi năm một lần")
     assert not shows_form("count:ho", "Hộ gia đình có 3 người.")
+
+
+def test_a_blank_form_yields_to_a_passage_that_answers_unless_a_form_is_asked_for():
+    def hits():
+        form = H("1. Tổng số buổi học: ............................\n2. Số học viên: ............................\n"
+                 "3. Học viên làm bài: ............................", score=10.5)
+        return [form, H("Học viên có bài dưới 5 điểm được làm lại bài trong 03 ngày.", score=10.0)]
+
+    words = ["hoc", "vien", "bai"]
+    assert rerank(hits(), "hoc vien duoi 5 diem co duoc lam bai lai", words, lambda t: 1.0)[0].text.startswith("Học")
+    assert rerank(hits(), "mẫu tổng hợp học viên làm bài", words, lambda t: 1.0)[0].text.startswith("1. Tổng")
