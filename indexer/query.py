@@ -189,8 +189,8 @@ def _default_synonyms() -> Synonyms:
 # Question words carry no content: "bao nhiêu", "bao lâu", "như thế nào", "là gì", a final "không".
 QUESTION_PHRASES = [p.split() for p in (
     "như thế nào", "thế nào", "như nào", "ra sao", "làm sao", "tại sao", "vì sao", "bao nhiêu", "bao lâu",
-    "bao giờ", "là gì", "là ai", "ở đâu", "khi nào", "lúc nào", "hay không", "được không", "phải không", "có phải",
-    "mấy", "gì", "nào", "ai",
+    "bao giờ", "ngày nào", "tháng nào", "năm nào", "là gì", "là ai", "ở đâu", "khi nào", "lúc nào", "hay không",
+    "được không", "phải không", "có phải", "mấy", "gì", "nào", "ai",
 )]
 _WORD_RE = re.compile(r"\w+(?:[/\-.,]\w+)*%?")
 
