@@ -568,15 +568,23 @@ def file_hash(path: Path) -> str:
 
 # -- what the index needs from a file ------------------------------------------------------------------------
 def index_terms(doc: Document, heading: str, text: str) -> list[str]:
-    """What BM25 sees for one passage: its text, its heading path (the innermost heading twice), and the
-    document's title, number and aliases, so that headings and the document's identity outweigh body text."""
+    """What BM25 sees for one passage: its text (without a codification's source notes, SOURCE_NOTE), its heading
+    path (the innermost heading twice), and the document's title, number and aliases, so that headings and the
+    document's identity outweigh body text."""
     identity = " . ".join(filter(None, [doc.title, doc.number, doc.type, *doc.aliases]))
+    if "hiệu lực" in text:
+        text = SOURCE_NOTE.sub(" . ", text)
     innermost = heading.rsplit(" › ", 1)[-1] if heading else ""
     heading = _SUBSECTION_LABEL.sub(" › ", heading)  # "tiểu" folds to "tiêu" (tiêu chuẩn, tiêu chí): not indexed
     return terms(text, normalized=True) + _short_terms(heading) + _short_terms(innermost) + _short_terms(identity)
 
 
 _SUBSECTION_LABEL = re.compile(r"(?:^| › )Tiểu mục \w+\. ")
+# A codification's note of where an article comes from, on a line of its own before the article's text, as the
+# Bộ pháp điển prints them: "(Điều 12 Nghị định số 61/2023/NĐ-CP, có hiệu lực thi hành kể từ ngày 16/08/2023)".
+# It stays in the passage shown but is not searched: every article has one, and they would answer every
+# question about "hiệu lực".
+SOURCE_NOTE = re.compile(r"^\((?:Điều|Khoản|Điểm)\b[^()\n]{0,300}có hiệu lực[^()\n]{0,60}\)[ \t]*$", re.MULTILINE)
 
 
 _short_terms = lru_cache(maxsize=4096)(terms)  # headings and a document's identity repeat from passage to passage

@@ -217,3 +217,15 @@ def test_subsection_label_is_not_indexed():
     heading = "Mục 4. NHÂN DÂN GIÁM SÁT › Tiểu mục 2. BAN THANH TRA › Điều 36. Tổ chức Ban"
     got = index_terms(doc, heading, "Ban gồm các thành viên được bầu.")
     assert "tieu" not in got and "thanh_tra" in got and "giam_sat" in got
+
+
+def test_a_codification_source_note_is_shown_but_not_searched():
+    """Every article of a Bộ pháp điển chapter opens with "(Điều … , có hiệu lực thi hành kể từ ngày …)": left out of
+    the terms, or every article would answer "có hiệu lực từ khi nào"; the same words in the article's text count."""
+    from indexer.documents import index_terms
+
+    doc = parse(b"Chu de thu nghiem", ".txt", "x")
+    note = "(Điều 12 Nghị định số 61/2023/NĐ-CP, có hiệu lực thi hành kể từ ngày 16/08/2023)\n"
+    assert "hieu_luc" not in index_terms(doc, "", note + "1. Hương ước bị tạm ngừng thực hiện.")
+    assert "hieu_luc" in index_terms(doc, "", note + "1. Quyết định có hiệu lực kể từ ngày ký.")
+    assert "hieu_luc" in index_terms(doc, "", "Quy ước (Điều 3, có hiệu lực từ ngày ký) được công nhận.")
