@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import yaml
@@ -193,6 +194,7 @@ QUESTION_PHRASES = [p.split() for p in (
     "được không", "phải không", "có phải", "mấy", "gì", "nào", "ai",
 )]
 _WORD_RE = re.compile(r"\w+(?:[/\-.,]\w+)*%?")
+QUESTION_SYLLABLES = frozenset(fold(w) for phrase in QUESTION_PHRASES for w in phrase)  # "bao", "nhieu", "gi"…
 
 
 def _same_word(typed: str, word: str) -> bool:
@@ -322,6 +324,26 @@ def asks_about(text: str, refs: list[DocRef]) -> bool:
         return False
     rest = _PREFIX_WORDS.sub(" ", _SHORT_REF.sub(" ", fold(_FULL_REF.sub(" ", normalize(text)))))
     return all(w in _ABOUT for w in re.findall(r"[a-z]+", rest))
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)\W*$")
+
+
+def names(text: str) -> list[str]:
+    """The syllable pairs of the proper names typed in a question: runs of two or more capitalized words ("Giao
+    Thủy", "Nghệ An" -> "giao_thuy", "nghe_an"), not counting a sentence's first word (capitalized anyway) or
+    words in capitals (abbreviations)."""
+    pairs: list[str] = []
+    run: list[str] = []
+    for m in chain(_WORD_RE.finditer(text), [None]):
+        word = m.group(0) if m else ""
+        if (m and word[0].isupper() and word[1:].islower() and word.isalpha()
+                and not _SENTENCE_START.search(text[:m.start()])):
+            run.append(fold(word))
+            continue
+        pairs.extend(a + "_" + b for a, b in zip(run, run[1:], strict=False))
+        run = []
+    return pairs
 
 
 def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synonyms | None = None) -> Query:

@@ -137,6 +137,7 @@ class Searcher:
             self._masks: dict[Viewer, np.ndarray | None] = {}
             self.documents = docs
             self.by_id = {d.id: i for i, d in enumerate(docs)}
+            self._file_pairs = {p for d in docs for p in terms(d.id.replace("-", " ").replace("_", " ")) if "_" in p}
             self._doc_year = np.array([d.year or -1 for d in docs], np.int64)
             self._doc_type = np.array([d.type or "" for d in docs], object)
             self._by_number: dict[str, list[int]] = {}
@@ -331,7 +332,8 @@ class Searcher:
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
         """Is the best passage (with its heading and document) really about the question? Not when the question
         asks for an amount of money or an age and the passage shows none, when it names something no document
-        contains, when the passage shares fewer than two of its syllable pairs
+        contains (a word, or a proper name typed with capitals), when it names a year the passage and its
+        document do not, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
         question's idf weight. Typo corrections and the wordings added for everyday words do not count as
         evidence."""
@@ -342,9 +344,16 @@ class Searcher:
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:
             return False
+        if any(pair not in self.vocab and pair not in self._file_pairs for pair in query_mod.names(q.text)):
+            return False  # "Nghệ An": no document names it, in its text or its file's name
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
+        year = self.documents[self.by_id[best.doc]].year
+        if q.years and year not in q.years and present.isdisjoint(map(str, q.years)):
+            return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
         for t in unigrams:
             if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
+                continue
+            if not _edits1(t).isdisjoint(query_mod.QUESTION_SYLLABLES):  # "bao nhiu": a question word mistyped
                 continue
             if q.corrections.get(t) not in present:  # unknown, and no likely spelling in the answer either
                 return False

@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.query import Abbreviations, DocRef, find_refs, parse, ref_matches, strip_question_words
+from indexer.query import Abbreviations, DocRef, find_refs, names, parse, ref_matches, strip_question_words
 from indexer.search import Searcher, snippet
 from indexer.store import build
 
@@ -253,3 +253,16 @@ def test_shipped_tables_load():
     shipped = Synonyms.load()
     assert len(shipped.table) > 30 and all(shipped.table.values())
     assert "hương ước" in shipped.expand("lệ làng")
+
+
+def test_names_and_years_the_passage_cannot_answer_are_not_confident(searcher):
+    """A place typed with capitals that no document names, or a year that neither the passage nor its document
+    has, means the best passage answers another question; the same question about what is there is confident."""
+    assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert not searcher.search("Phường Tân An có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert not searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2029?").confident
+    assert names("Năm 2024 huyện Giao Thủy, tỉnh Nam Định") == ["giao_thuy", "nam_dinh"]  # not "Năm"
+
+
+def test_a_mistyped_question_word_is_no_missing_word(searcher):
+    assert searcher.search("Ban Thanh tra nhân dân ở phường có bao nhiu thành viên?").confident
