@@ -5,12 +5,13 @@ together (in one or two sentences), under a heading that names the topic, and, w
 with accents, with the same accents. Each candidate's score becomes
 
     bm25 / best_bm25 + SENTENCE * sentence_cover + HEADING * heading_cover + ACCENTS * accent_agreement
-        + FORM * shows_the_asked_form - BLANK * is_a_blank_form
+        + FORM * shows_the_asked_form - BLANK * is_no_answer
 
 where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
 the passage's own heading, accent_agreement is the share of the question's accented content syllables found
-with the same accents, is_a_blank_form is 1 for a passage that is mostly dot leaders to fill in (unless the
-question asks for a "mẫu"), and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
+with the same accents, is_no_answer is 1 for a passage that is mostly dot leaders to fill in (unless the
+question asks for a "mẫu") or mostly a preamble's legal bases ("Căn cứ Luật …; Theo đề nghị của …", unless the
+question asks for the "căn cứ"), and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
 share, an amount of money, an age or a count of something (query.asks_for) and the passage holds one. The
 weights are small, so these only reorder close candidates.
 """
@@ -35,9 +36,34 @@ _WORD = re.compile(r"\w+")
 _LEADERS = re.compile(r"(?:\.\s?){4,}|…+")
 
 
+PREAMBLE = 0.5  # a passage this much "Căn cứ …; Theo đề nghị …" lists what a document rests on
+_CLAUSE = re.compile(r"[^;\n]+")
+_KINDS = ("Hiến pháp|Bộ luật|Luật|Pháp lệnh|Nghị quyết|Nghị định|Quyết định|Chỉ thị|Thông tư|Quy định|Quy chế|Kết luận|"
+          "Điều lệ|Hướng dẫn|Kế hoạch|Công văn|Văn bản")
+_BASIS = re.compile(rf"[\W_]*(?:Căn cứ|Theo đề nghị|Xét đề nghị|[^;\n]{{0,60}}\bban hành (?:{_KINDS})\b)",
+                    re.IGNORECASE)
+_CITED_BASIS = re.compile(rf"Căn cứ (?:vào )?(?:{_KINDS})\b")
+
+
 def blank_share(text: str) -> float:
     """The share of a passage's characters that are dot leaders, the blanks of a form ("Họ tên: ..........")."""
     return sum(len(m) for m in _LEADERS.findall(text)) / max(1, len(text))
+
+
+def preamble_share(text: str) -> float:
+    """The share of a passage's characters in clauses that give a document's legal bases ("Căn cứ Luật …", "Theo
+    đề nghị của …") or enact it ("Chính phủ ban hành Nghị định …"); 0 unless it cites a document as a basis
+    ("Căn cứ từng trường hợp" is a rule, not a basis)."""
+    if not _CITED_BASIS.search(text):
+        return 0.0
+    return sum(len(m) for m in _CLAUSE.findall(text) if _BASIS.match(m)) / max(1, len(text))
+
+
+def no_answer(text: str, question_words: list[str]) -> bool:
+    """Is the passage a blank form or a preamble, that the question does not ask for?"""
+    if "mau" not in question_words and blank_share(text) >= BLANKS:
+        return True
+    return not ("can" in question_words and "cu" in question_words) and preamble_share(text) >= PREAMBLE
 
 
 def _cover(words: set[str], weights: dict[str, float], total: float) -> float:
@@ -78,7 +104,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
     if total <= 0 or top <= 0:
         return hits
     accented = accented_words(question)
-    wants_form = "mau" in folded_words(question)  # "mẫu báo cáo", "biểu mẫu": a blank form is the answer
+    asked = folded_words(question)  # "mẫu báo cáo" asks for a form, "căn cứ ban hành" for a preamble
     scored = []
     for h in hits:
         value = h.score / top + SENTENCE * sentence_cover(h.text, weights, total)
@@ -89,7 +115,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
             value += ACCENTS * len(accented & present) / len(accented)
         if any(shows_form(f, h.text) for f in forms):
             value += FORM
-        if not wants_form and blank_share(h.text) >= BLANKS:
+        if no_answer(h.text, asked):
             value -= BLANK
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from indexer.rerank import accented_words, rerank, sentence_cover
+from indexer.rerank import accented_words, preamble_share, rerank, sentence_cover
 
 
 @dataclass
@@ -102,3 +102,16 @@ def test_a_blank_form_yields_to_a_passage_that_answers_unless_a_form_is_asked_fo
     words = ["hoc", "vien", "bai"]
     assert rerank(hits(), "hoc vien duoi 5 diem co duoc lam bai lai", words, lambda t: 1.0)[0].text.startswith("Học")
     assert rerank(hits(), "mẫu tổng hợp học viên làm bài", words, lambda t: 1.0)[0].text.startswith("1. Tổng")
+
+
+def test_a_preamble_of_legal_bases_yields_to_a_passage_that_answers_unless_the_bases_are_asked_for():
+    def hits():
+        preamble = H("Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025; Căn cứ Nghị định số 25/2025/NĐ-CP về "
+                     "chức năng, nhiệm vụ của Bộ Nội vụ; Theo đề nghị của Bộ trưởng Bộ Nội vụ;", score=10.5)
+        return [preamble, H("Bộ Nội vụ có nhiệm vụ hướng dẫn công tác dân vận của cơ quan nhà nước.", score=10.0)]
+
+    words = ["bo", "noi", "vu", "nhiem"]
+    assert rerank(hits(), "bo noi vu co nhiem vu gi", words, lambda t: 1.0)[0].text.startswith("Bộ Nội vụ")
+    assert rerank(hits(), "căn cứ ban hành quy định nhiệm vụ Bộ Nội vụ", words, lambda t: 1.0)[0].text.startswith("Căn")
+    rule = H("Căn cứ từng trường hợp, Trưởng thôn phát phiếu lấy ý kiến.")  # a rule that opens with "căn cứ"
+    assert preamble_share(rule.text) == 0.0 and preamble_share(hits()[0].text) > 0.9
