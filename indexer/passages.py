@@ -2,7 +2,9 @@
 
 Headings (Chương, Mục, Tiểu mục, Điều, Roman-numbered parts, Markdown headings, short upper-case lines) open sections;
 inside a section, paragraphs (khoản, điểm, numbered tasks) are packed into passages of at most `max_chars`,
-breaking only between paragraphs, and between sentences for a paragraph that is too long by itself.
+breaking only between paragraphs, and between sentences for a paragraph that is too long by itself. A passage
+that opens on an điểm ("b) …") of a khoản begun in the previous one starts with that khoản's lead-in ("18. Về
+thực hiện công tác dân chủ, dân vận:"), so it reads, and is found, with its subject.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ _ARTICLE = re.compile(r"^(Điều|ĐIỀU)\s+\d+[a-zđ]?\s*[.:]")
 _ROMAN = re.compile(r"^[IVXLC]{1,6}\s*[./-]\s+\S")
 _BARE = re.compile(r"^(Chương|CHƯƠNG|Mục|MỤC|Tiểu mục|TIỂU MỤC|Phần|PHẦN)\s+[\wIVXLC]+\s*$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_CLAUSE = re.compile(r"^\d{1,3}\.\s")  # a khoản: "18. Về thực hiện công tác dân chủ, dân vận:"
+_POINT = re.compile(r"^[a-zđ]\)\s")  # an điểm: "b) Hướng dẫn việc thực hiện công tác dân vận …"
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
 
 LEVEL_CHAPTER, LEVEL_SECTION, LEVEL_SUBSECTION, LEVEL_ARTICLE = 0, 1, 2, 3
@@ -97,6 +101,7 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
             buffer.clear()
 
     body_seen = True
+    lead: str | None = None  # the open khoản's lead-in ("18. Về …:"), carried into a passage that opens on its điểm
     titled: int | None = None  # level of a bare "Chương II" / "Mục 1" / "Tiểu mục 2" waiting for its title line
     for para in _paragraphs(text):
         level = heading_level(para)
@@ -116,11 +121,16 @@ def split(text: str, max_chars: int = MAX_CHARS) -> list[Passage]:
                 titled = level
             for deeper in range(level + 1, len(path)):
                 path[deeper] = None
+            lead = None
             continue
         body_seen = True
+        if _CLAUSE.match(para):
+            lead = para if para.endswith(":") and len(para) <= 300 else None
         for piece in _sentences(para, max_chars) if len(para) > max_chars else [para]:
             if buffer and sum(len(b) + 1 for b in buffer) + len(piece) > max_chars:
                 flush()
+                if lead and not buffer and _POINT.match(piece):
+                    buffer.append(lead)
             buffer.append(piece)
     if path[LEVEL_ARTICLE] and not body_seen:
         buffer.append(path[LEVEL_ARTICLE])

@@ -68,3 +68,14 @@ def test_subsections_keep_the_section_above_them():
         " CỘNG ĐỒNG › Điều 41. Tổ chức Ban Giám sát đầu tư",
     ]
     assert all(p.text == body for p in passages)  # no "Tiểu mục 3" fragment carried into the text
+
+
+def test_a_passage_opening_on_a_point_carries_its_clause_lead_in():
+    points = "\n".join(f"{c}) Hướng dẫn nhiệm vụ thứ {c} của bộ về lĩnh vực này, " + "chi tiết " * 25 for c in "abcdef")
+    text = ("Điều 2. Nhiệm vụ và quyền hạn\n17. Về lĩnh vực thanh niên: hướng dẫn chung.\n"
+            f"18. Về thực hiện công tác dân chủ, dân vận:\n{points}\n19. Về lĩnh vực bình đẳng giới.")
+    first, second = split(text)
+    assert [line[:3] for line in first.text.split("\n")] == ["17.", "18.", "a) ", "b) ", "c) "]
+    # the khoản opened in the first passage goes on in the second, which opens with its lead-in
+    assert [line[:3] for line in second.text.split("\n")] == ["18.", "d) ", "e) ", "f) ", "19."]
+    assert second.text.startswith("18. Về thực hiện công tác dân chủ, dân vận:\n")
