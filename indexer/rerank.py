@@ -42,6 +42,7 @@ _KINDS = ("Hiến pháp|Bộ luật|Luật|Pháp lệnh|Nghị quyết|Nghị đ
           "Điều lệ|Hướng dẫn|Kế hoạch|Công văn|Văn bản")
 _BASIS = re.compile(rf"[\W_]*(?:Căn cứ|Theo đề nghị|Xét đề nghị|[^;\n]{{0,60}}\bban hành (?:{_KINDS})\b)",
                     re.IGNORECASE)
+_ENACTS = re.compile(rf"Điều 1\.\s*Ban hành kèm theo (?:{_KINDS}) này\b[^\n]*$")  # a title echoed, nothing more
 _CITED_BASIS = re.compile(rf"Căn cứ (?:vào )?(?:{_KINDS})\b")
 
 
@@ -52,8 +53,11 @@ def blank_share(text: str) -> float:
 
 def preamble_share(text: str) -> float:
     """The share of a passage's characters in clauses that give a document's legal bases ("Căn cứ Luật …", "Theo
-    đề nghị của …") or enact it ("Chính phủ ban hành Nghị định …"); 0 unless it cites a document as a basis
+    đề nghị của …") or enact it ("Chính phủ ban hành Nghị định …"; 1 for an article that only says "Điều 1. Ban
+    hành kèm theo Quyết định này Quy chế …"); 0 unless it cites a document as a basis
     ("Căn cứ từng trường hợp" is a rule, not a basis)."""
+    if _ENACTS.match(text):
+        return 1.0
     if not _CITED_BASIS.search(text):
         return 0.0
     return sum(len(m) for m in _CLAUSE.findall(text) if _BASIS.match(m)) / max(1, len(text))

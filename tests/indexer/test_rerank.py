@@ -115,3 +115,6 @@ def test_a_preamble_of_legal_bases_yields_to_a_passage_that_answers_unless_the_b
     assert rerank(hits(), "căn cứ ban hành quy định nhiệm vụ Bộ Nội vụ", words, lambda t: 1.0)[0].text.startswith("Căn")
     rule = H("Căn cứ từng trường hợp, Trưởng thôn phát phiếu lấy ý kiến.")  # a rule that opens with "căn cứ"
     assert preamble_share(rule.text) == 0.0 and preamble_share(hits()[0].text) > 0.9
+    # an enacting article only echoes the title of what it enacts
+    assert preamble_share("Điều 1. Ban hành kèm theo Quyết định này Quy chế bồi dưỡng, giảng dạy.") == 1.0
+    assert preamble_share("Điều 1. Ban hành kèm theo Quyết định này Quy chế.\nĐiều 2. Quy chế gồm 5 chương.") == 0.0
