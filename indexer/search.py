@@ -347,6 +347,8 @@ class Searcher:
         if any(pair not in self.vocab and pair not in self._file_pairs for pair in query_mod.names(q.text)):
             return False  # "Nghệ An": no document names it, in its text or its file's name
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
+        if q.refs and not self.named_documents(q.refs) and not any(_cites(present, ref.number) for ref in q.refs):
+            return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
         year = self.documents[self.by_id[best.doc]].year
         if q.years and year not in q.years and present.isdisjoint(map(str, q.years)):
             return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
@@ -429,6 +431,11 @@ def _scope_rank(row: tuple) -> tuple[int, int]:
     kind = 0 if "pham vi dieu chinh" in article or article.startswith("tom tat") else 1 if re.match(
         r"dieu 1\b", article) else 2
     return kind, row[4]
+
+
+def _cites(present: set[str], number: str) -> bool:
+    """Do a passage's terms hold a document number that starts with number ("33/2023/nd-cp" for "33")?"""
+    return any(t[:len(number) + 1] in (number + "/", number + "-") for t in present)
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:

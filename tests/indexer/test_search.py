@@ -266,3 +266,9 @@ def test_names_and_years_the_passage_cannot_answer_are_not_confident(searcher):
 
 def test_a_mistyped_question_word_is_no_missing_word(searcher):
     assert searcher.search("Ban Thanh tra nhân dân ở phường có bao nhiu thành viên?").confident
+
+
+def test_a_document_number_no_document_has_is_not_confident(searcher):
+    """'NĐ 77/2030' is not in the index: whatever passage comes first does not answer about it."""
+    assert not searcher.search("Nghị định 77/2030 quy định Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
+    assert searcher.search("Luật 99/2030 quy định Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
