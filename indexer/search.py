@@ -189,6 +189,17 @@ class Searcher:
         tid = self.vocab.get(term, -1)
         return float(self.index.idf[tid]) if tid >= 0 else 0.0
 
+    def _in_document(self, term: str, doc_id: str) -> bool:
+        """Does any passage of the document, or its file's name, hold the term?"""
+        d = self.by_id[doc_id]
+        if term in {p for p in terms(doc_id.replace("-", " ").replace("_", " ")) if "_" in p}:
+            return True
+        tid = self.vocab.get(term, -1)
+        if tid < 0:
+            return False
+        pids = self.index.pids[self.index.indptr[tid]:self.index.indptr[tid + 1]]
+        return bool((self.passage_doc[pids] == d).any())
+
     def _df(self, term: str) -> int:
         tid = self.vocab.get(term, -1)
         return int(self.index.indptr[tid + 1] - self.index.indptr[tid]) if tid >= 0 else 0
@@ -332,8 +343,9 @@ class Searcher:
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
         """Is the best passage (with its heading and document) really about the question? Not when the question
         asks for an amount of money or an age and the passage shows none, when it names something no document
-        contains (a word, or a proper name typed with capitals), when it names a year the passage and its
-        document do not, when the passage shares fewer than two of its syllable pairs
+        contains (a word, or a proper name typed with capitals) or a number no document has, when the best
+        passage is from a report or article that never names the place it names, when it names a year the
+        passage and its document do not, when the passage shares fewer than two of its syllable pairs
         (one for a short question) — scattered syllables are not an answer — or covers too little of the
         question's idf weight. Typo corrections and the wordings added for everyday words do not count as
         evidence."""
@@ -349,8 +361,11 @@ class Searcher:
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
         if q.refs and not self.named_documents(q.refs) and not any(_cites(present, ref.number) for ref in q.refs):
             return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
-        year = self.documents[self.by_id[best.doc]].year
-        if q.years and year not in q.years and present.isdisjoint(map(str, q.years)):
+        d = self.documents[self.by_id[best.doc]]
+        if not d.number and d.type != "Pháp điển":  # a report or an article, not a rule that applies anywhere
+            if any(p not in present and not self._in_document(p, best.doc) for p in query_mod.names(q.text)):
+                return False  # "huyện Giao Thủy": the best passage is from a report that never names it
+        if q.years and d.year not in q.years and present.isdisjoint(map(str, q.years)):
             return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
         for t in unigrams:
             if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:

@@ -270,5 +270,18 @@ def test_a_mistyped_question_word_is_no_missing_word(searcher):
 
 def test_a_document_number_no_document_has_is_not_confident(searcher):
     """'NĐ 77/2030' is not in the index: whatever passage comes first does not answer about it."""
-    assert not searcher.search("Nghị định 77/2030 quy định Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
-    assert searcher.search("Luật 99/2030 quy định Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
+    question = "{} quy định Ban Thanh tra nhân dân ở phường gồm mấy thành viên?"
+    assert not searcher.search(question.format("Nghị định 77/2030")).confident
+    assert searcher.search(question.format("Luật 99/2030")).confident
+
+
+def test_a_report_that_never_names_the_place_asked_about_is_no_answer(knowledge, tmp_path):
+    """Another commune's report does not answer for Minh Hòa; a law answers for any ward it names."""
+    (knowledge / "tin-minh-hoa.txt").write_text(
+        "Xã Minh Hòa tổ chức hội nghị nhân dân đầu năm.\nHội nghị bàn việc làm đường giao thông nông thôn.\n",
+        encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher = Searcher(tmp_path / "index.db")
+    assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert not searcher.search("Xã Minh Hòa có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert searcher.search("Ban Thanh tra nhân dân ở phường Hòa Bình gồm mấy thành viên?").confident
