@@ -148,8 +148,9 @@ def _default_abbreviations() -> Abbreviations:
 
 class Synonyms:
     """Everyday phrase -> the wordings documents use ("lệ làng" -> "hương ước", "quy ước"). A phrase of several
-    words matches as whole words with or without accents; a single word only as typed with its accents, since
-    without them it may be another word ("gop": góp or gộp)."""
+    words matches as typed, or typed without any accents; a single word only as typed with its accents, since
+    without them it may be another word ("gop": góp or gộp). A phrase typed with other accents is another phrase
+    ("trưởng ban" is not "trưởng bản")."""
 
     def __init__(self, table: dict[str, list[str]] | None = None):
         self.table: dict[str, list[str]] = {}
@@ -176,7 +177,12 @@ class Synonyms:
         for m in self._pattern.finditer(folded):
             as_typed = typed[m.start():m.end()] if len(folded) == len(typed) else None
             keys = self._keys[m.group(0)]
-            key = as_typed if as_typed in keys else next((k for k in keys if " " in k), None)
+            if as_typed in keys:
+                key = as_typed
+            elif as_typed is None or as_typed == m.group(0):  # typed without accents: any phrase of these letters
+                key = next((k for k in keys if " " in k), None)
+            else:  # typed with other accents: another phrase ("trưởng ban" is not "trưởng bản")
+                key = None
             if key and key not in found:
                 found.append(key)
         return [v for key in found for v in self.table[key]]

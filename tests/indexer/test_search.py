@@ -231,6 +231,8 @@ def test_everyday_words_find_the_documents_wording(knowledge, tmp_path):
     assert table.expand("le lang co quy dinh dam cuoi khong") == ["hương ước", "quy ước", "việc cưới"]
     assert table.expand("gop y cho xom") == []  # one word counts only as typed with its accents
     assert table.expand("gộp hai xóm") == ["nhập", "thôn"]
+    mountain = Synonyms({"trưởng bản": ["Trưởng thôn"]})  # typed with other accents it is another phrase
+    assert mountain.expand("Trưởng ban công tác Mặt trận") == [] and mountain.expand("trưởng bản") == ["Trưởng thôn"]
     (knowledge / "huong-uoc.md").write_text(
         "Điều 5. Nội dung hương ước, quy ước\n\nHương ước, quy ước có thể quy định về việc tang phù hợp với thuần "
         "phong mỹ tục của cộng đồng dân cư.\n", encoding="utf-8")
