@@ -32,6 +32,7 @@ from indexer import visibility as vis
 from indexer.analysis import fold
 from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
 from indexer.documents import doc_id as make_doc_id
+from indexer.query import find_refs
 from indexer.search import DocumentInfo, Hit, Result, Searcher
 from indexer.visibility import Viewer
 
@@ -417,8 +418,16 @@ class Conversation(RealWorld):
             top_doc=result.hits[0].doc if found else None,
         )
         if not found:
+            if await self._read(self._names_a_missing_document, question, self.viewer(msg)):
+                return Reply(M.DOCUMENT_MISSING_HTML.format(question=esc_clip(question, 300)))
             return Reply(M.NOTHING_FOUND_HTML.format(question=esc_clip(question, 300)))
         return self._answer_page(qid, question, result, 0)
+
+    def _names_a_missing_document(self, question: str, viewer: Viewer) -> bool:
+        """Does the question name a document by number ("NĐ 33/2023") that none of the viewer's documents has?
+        (One the viewer may not see counts as missing: the same answer either way.)"""
+        searcher = self._open_sync()
+        return bool(searcher and find_refs(question) and not searcher.find_documents(question, viewer))
 
     def _answer_page(self, qid: int, question: str, result: Result, offset: int) -> Reply:
         hits = result.hits[:ANSWERS_PER_PAGE]

@@ -75,6 +75,13 @@ NOTHING_FOUND_HTML = (
     "• tra một văn bản theo số hiệu: /vanban 33/CT-TTg;\n"
     "• xem các văn bản bot đang có: /danhsach."
 )
+DOCUMENT_MISSING_HTML = (
+    "Câu hỏi <i>{question}</i> nêu số hiệu một văn bản mà bot chưa có, nên chưa trả lời được.\n\n"
+    "Đồng chí có thể:\n"
+    "• xem các văn bản bot đang có: /danhsach;\n"
+    "• đề nghị quản trị viên nạp văn bản đó;\n"
+    "• hỏi lại không kèm số hiệu để tìm trong các văn bản khác."
+)
 NO_INDEX_HTML = (
     "Bot chưa có văn bản nào để tra cứu. Quản trị viên cần nạp văn bản vào thư mục tài liệu rồi gõ /reindex."
 )

@@ -581,3 +581,12 @@ def test_safe_file_name_never_escapes():
         assert safe is None or ("/" not in safe and "\\" not in safe and not safe.startswith("."))
     assert len(safe_file_name("ả" * 300 + ".md").encode()) <= 180
     assert re.fullmatch(r"ả+\.md", safe_file_name("ả" * 300 + ".md"))
+
+
+async def test_a_document_the_bot_lacks_is_named_in_the_answer(conv, querylog):
+    """A question about a document number no document has says so, instead of the general 'not found'."""
+    reply = await conv.handle_message(private("Nghị định 77/2031 quy định gì về tiếp công dân?"))
+    assert reply.text_html == M.DOCUMENT_MISSING_HTML.format(question="Nghị định 77/2031 quy định gì về tiếp công dân?")
+    assert "/danhsach" in reply.text_html and not reply.buttons
+    assert querylog.stats()["unanswered"] == 1
+    assert (await conv.handle_message(private(NONSENSE))).text_html == M.NOTHING_FOUND_HTML.format(question=NONSENSE)
