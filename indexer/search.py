@@ -344,11 +344,10 @@ class Searcher:
         """Is the best passage (with its heading and document) really about the question? Not when the question
         asks for an amount of money or an age and the passage shows none, when it names something no document
         contains (a word, or a proper name typed with capitals) or a number no document has, when the best
-        passage is from a report or article that never names the place it names, when it names a year the
-        passage and its document do not, when the passage shares fewer than two of its syllable pairs
-        (one for a short question) — scattered syllables are not an answer — or covers too little of the
-        question's idf weight. Typo corrections and the wordings added for everyday words do not count as
-        evidence."""
+        passage is from a report or article that never names the place, or the year, the question names, when
+        the passage shares fewer than two of its syllable pairs (one for a short question) — scattered syllables
+        are not an answer — or covers too little of the question's idf weight. Typo corrections and the
+        wordings added for everyday words do not count as evidence."""
         if any(f in query_mod.DECISIVE and not query_mod.shows_form(f, best.text) for f in q.wants):  # no amount…
             return False
         added = set(q.corrections.values()).difference(q.corrections) | set(q.related)
@@ -365,8 +364,8 @@ class Searcher:
         if not d.number and d.type != "Pháp điển":  # a report or an article, not a rule that applies anywhere
             if any(p not in present and not self._in_document(p, best.doc) for p in query_mod.names(q.text)):
                 return False  # "huyện Giao Thủy": the best passage is from a report that never names it
-        if q.years and d.year not in q.years and present.isdisjoint(map(str, q.years)):
-            return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
+            if q.years and d.year not in q.years and present.isdisjoint(map(str, q.years)):
+                return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
         for t in unigrams:
             if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
                 continue

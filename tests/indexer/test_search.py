@@ -263,6 +263,8 @@ def test_names_and_years_the_passage_cannot_answer_are_not_confident(searcher):
     assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert not searcher.search("Phường Tân An có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert not searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2029?").confident
+    # a law answers in any year: "năm 2031" is when the cadre asks, not what the law is about
+    assert searcher.search("Năm 2031 Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
     assert names("Năm 2024 huyện Giao Thủy, tỉnh Nam Định") == ["giao_thuy", "nam_dinh"]  # not "Năm"
 
 
