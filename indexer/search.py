@@ -137,7 +137,6 @@ class Searcher:
             self._masks: dict[Viewer, np.ndarray | None] = {}
             self.documents = docs
             self.by_id = {d.id: i for i, d in enumerate(docs)}
-            self._file_pairs = {p for d in docs for p in terms(d.id.replace("-", " ").replace("_", " ")) if "_" in p}
             self._doc_year = np.array([d.year or -1 for d in docs], np.int64)
             self._doc_type = np.array([d.type or "" for d in docs], object)
             self._by_number: dict[str, list[int]] = {}
@@ -343,8 +342,8 @@ class Searcher:
     def _confident(self, q: query_mod.Query, best: Hit) -> bool:
         """Is the best passage (with its heading and document) really about the question? Not when the question
         asks for an amount of money or an age and the passage shows none, when it names something no document
-        contains (a word, or a proper name typed with capitals) or a number no document has, when the best
-        passage is from a report or article that never names the place, or the year, the question names, when
+        contains or a document number no document has, when the best passage is from a report or article
+        that never names the place (a proper name typed with capitals), or the year, the question names, when
         the passage shares fewer than two of its syllable pairs (one for a short question) — scattered syllables
         are not an answer — or covers too little of the question's idf weight. Typo corrections and the
         wordings added for everyday words do not count as evidence."""
@@ -355,8 +354,6 @@ class Searcher:
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:
             return False
-        if any(pair not in self.vocab and pair not in self._file_pairs for pair in query_mod.names(q.text)):
-            return False  # "Nghệ An": no document names it, in its text or its file's name
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
         if q.refs and not self.named_documents(q.refs) and not any(_cites(present, ref.number) for ref in q.refs):
             return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either

@@ -258,13 +258,14 @@ def test_shipped_tables_load():
 
 
 def test_names_and_years_the_passage_cannot_answer_are_not_confident(searcher):
-    """A place typed with capitals that no document names, or a year that neither the passage nor its document
-    has, means the best passage answers another question; the same question about what is there is confident."""
+    """A report that never names the place typed with capitals, or the year, the question names answers another
+    question; the same question about what it reports is confident."""
     assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert not searcher.search("Phường Tân An có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert not searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2029?").confident
-    # a law answers in any year: "năm 2031" is when the cadre asks, not what the law is about
+    # a law answers in any year and for any ward: the cadre's own year and ward are not what the law is about
     assert searcher.search("Năm 2031 Ban Thanh tra nhân dân ở phường gồm mấy thành viên?").confident
+    assert searcher.search("Ban Thanh tra nhân dân ở phường Tân An gồm mấy thành viên?").confident
     assert names("Năm 2024 huyện Giao Thủy, tỉnh Nam Định") == ["giao_thuy", "nam_dinh"]  # not "Năm"
 
 
