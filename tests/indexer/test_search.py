@@ -43,6 +43,10 @@ def test_document_references_in_questions():
     assert find_refs("nghị định 59/2023/NĐ-CP") == [DocRef("59", "nd", 2023)]
     assert find_refs("Luật 10/2022") == [DocRef("10", "qh", 2022)]
     assert find_refs("CT 16 năm 2020") == [DocRef("16", "ct", 2020)]
+    # a count after a type word is no document number
+    assert find_refs("báo cáo 6 tháng đầu năm 2024") == find_refs("kế hoạch 5 năm") == []
+    assert find_refs("hướng dẫn 3 bước") == find_refs("quyết định 2 lần") == []
+    assert find_refs("Kế hoạch 45 ngày 12/3/2024") == [DocRef("45", "kh", 2024)]
     assert ref_matches(DocRef("33", "ct"), "33/CT-TTg", "Chỉ thị", 2021)
     assert not ref_matches(DocRef("33", "nq"), "33/CT-TTg", "Chỉ thị", 2021)
     assert ref_matches(DocRef("10", "qh", 2022), "10/2022/QH15", "Luật", 2022)
@@ -261,6 +265,7 @@ def test_names_and_years_the_passage_cannot_answer_are_not_confident(searcher):
     """A report that never names the place typed with capitals, or the year, the question names answers another
     question; the same question about what it reports is confident."""
     assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert searcher.search("Báo cáo 6 tháng đầu năm 2031 của phường Hòa Bình có bao nhiêu mô hình?").confident
     assert not searcher.search("Phường Tân An có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert not searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2029?").confident
     # a law answers in any year and for any ward: the cadre's own year and ward are not what the law is about
@@ -288,5 +293,6 @@ def test_a_report_that_never_names_the_place_asked_about_is_no_answer(knowledge,
     build(knowledge, tmp_path / "index.db")
     searcher = Searcher(tmp_path / "index.db")
     assert searcher.search("Phường Hòa Bình có bao nhiêu mô hình dân vận khéo năm 2031?").confident
+    assert searcher.search("Báo cáo 6 tháng đầu năm 2031 của phường Hòa Bình có bao nhiêu mô hình?").confident
     assert not searcher.search("Xã Minh Hòa có bao nhiêu mô hình dân vận khéo năm 2031?").confident
     assert searcher.search("Ban Thanh tra nhân dân ở phường Hòa Bình gồm mấy thành viên?").confident
