@@ -5,7 +5,7 @@ together (in one or two sentences), under a heading that names the topic, and, w
 with accents, with the same accents. Each candidate's score becomes
 
     bm25 / best_bm25 + SENTENCE * sentence_cover + HEADING * heading_cover + ACCENTS * accent_agreement
-        + FORM * shows_the_asked_form - BLANK * is_no_answer
+        + FORM * shows_the_asked_form - NO_ANSWER * is_no_answer
 
 where the covers are the share of the question's idf weight found in the best two consecutive sentences and in
 the passage's own heading, accent_agreement is the share of the question's accented content syllables found
@@ -30,7 +30,7 @@ SENTENCE = 0.2
 HEADING = 0.1
 ACCENTS = 0.1
 FORM = 0.1
-BLANK = 0.2
+NO_ANSWER = 0.2
 BLANKS = 0.3  # a passage this much dot leaders ("Số tiết: ........") is a form to fill in
 _WORD = re.compile(r"\w+")
 _LEADERS = re.compile(r"(?:\.\s?){4,}|…+")
@@ -46,11 +46,13 @@ _ENACTS = re.compile(rf"Điều 1\.\s*Ban hành kèm theo (?:{_KINDS}) này\b[^\
 _CITED_BASIS = re.compile(rf"Căn cứ (?:vào )?(?:{_KINDS})\b")
 
 
+@lru_cache(maxsize=512)  # the same candidates come back question after question
 def blank_share(text: str) -> float:
     """The share of a passage's characters that are dot leaders, the blanks of a form ("Họ tên: ..........")."""
     return sum(len(m) for m in _LEADERS.findall(text)) / max(1, len(text))
 
 
+@lru_cache(maxsize=512)
 def preamble_share(text: str) -> float:
     """The share of a passage's characters in clauses that give a document's legal bases ("Căn cứ Luật …", "Theo
     đề nghị của …") or enact it ("Chính phủ ban hành Nghị định …"; 1 for an article that only says "Điều 1. Ban
@@ -120,7 +122,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
         if any(shows_form(f, h.text) for f in forms):
             value += FORM
         if no_answer(h.text, asked):
-            value -= BLANK
+            value -= NO_ANSWER
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])
     for value, h in scored:
