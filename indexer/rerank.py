@@ -11,7 +11,9 @@ where the covers are the share of the question's idf weight found in the best tw
 the passage's own heading, accent_agreement is the share of the question's accented content syllables found
 with the same accents, is_no_answer is 1 for a passage that is mostly dot leaders to fill in (unless the
 question asks for a "mẫu") or mostly a preamble's legal bases ("Căn cứ Luật …; Theo đề nghị của …", unless the
-question asks for the "căn cứ"), and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
+question asks for the "căn cứ") or mostly a letterhead, a list of recipients or a signature block
+("Độc lập - Tự do - Hạnh phúc", "Nơi nhận: …", "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", unless the question asks for
+a date or who signed), and shows_the_asked_form is 1 when the question asks for a date, a length of time, a
 share, an amount of money, an age or a count of something (query.asks_for) and the passage holds one. The
 weights are small, so these only reorder close candidates.
 """
@@ -65,9 +67,29 @@ def preamble_share(text: str) -> float:
     return sum(len(m) for m in _CLAUSE.findall(text) if _BASIS.match(m)) / max(1, len(text))
 
 
-def no_answer(text: str, question_words: list[str]) -> bool:
-    """Is the passage a blank form or a preamble, that the question does not ask for?"""
+FORMALITIES = 0.5  # a passage this much letterhead, recipients and signature frames a document, says nothing
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_FORMALITY = re.compile(
+    r"Nơi nhận:.*"  # the recipients, then the signature: the end of a document's body
+    r"|Độc lập\s*-\s*Tự do\s*-\s*Hạnh phúc|Số:\s*\S+|-{3,}|[^\W\d_][\w ]{1,30}, ngày \d{1,2} tháng \d{1,2} năm \d{4}"
+    r"|- Lưu\b[^\n]*|\(Kèm theo [^()\n]{0,200}\)"
+    rf"|(?:(?:TM|KT|K/T|T/M)\.? )?[{_UPPER}]{{2,}}(?: [{_UPPER}]{{2,}})+",  # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH"
+    re.DOTALL)
+
+
+@lru_cache(maxsize=512)
+def formality_share(text: str) -> float:
+    """The share of a passage's words in a document's frame: its letterhead ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc", "Số: …", "Hà Nội, ngày 21 tháng 02 năm 2025"), its recipients ("Nơi nhận: …")
+    and its signature block ("- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", "(Kèm theo Quyết định số …)")."""
+    return 1 - len(_WORD.findall(_FORMALITY.sub(" ", text))) / max(1, len(_WORD.findall(text)))
+
+
+def no_answer(text: str, question_words: list[str], forms: tuple[str, ...] = ()) -> bool:
+    """Is the passage a blank form, a preamble or a document's frame, that the question does not ask for?"""
     if "mau" not in question_words and blank_share(text) >= BLANKS:
+        return True
+    if "date" not in forms and "ky" not in question_words and formality_share(text) >= FORMALITIES:
         return True
     return not ("can" in question_words and "cu" in question_words) and preamble_share(text) >= PREAMBLE
 
@@ -121,7 +143,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
             value += ACCENTS * len(accented & present) / len(accented)
         if any(shows_form(f, h.text) for f in forms):
             value += FORM
-        if no_answer(h.text, asked):
+        if no_answer(h.text, asked, forms):
             value -= NO_ANSWER
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from indexer.rerank import accented_words, preamble_share, rerank, sentence_cover
+from indexer.rerank import accented_words, formality_share, preamble_share, rerank, sentence_cover
 
 
 @dataclass
@@ -118,3 +118,21 @@ def test_a_preamble_of_legal_bases_yields_to_a_passage_that_answers_unless_the_b
     # an enacting article only echoes the title of what it enacts
     assert preamble_share("Điều 1. Ban hành kèm theo Quyết định này Quy chế bồi dưỡng, giảng dạy.") == 1.0
     assert preamble_share("Điều 1. Ban hành kèm theo Quyết định này Quy chế.\nĐiều 2. Quy chế gồm 5 chương.") == 0.0
+
+
+def test_a_letterhead_or_signature_block_yields_to_a_passage_that_answers_unless_a_date_or_signer_is_asked():
+    letterhead = ("ỦY BAN NHÂN DÂN HUYỆN AN HÒA CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc\n"
+                  "Số: 15/QĐ-UBND An Hòa, ngày 03 tháng 4 năm 2025")
+    signature = ("Nơi nhận:\n- Như Điều 3;\n- Thường trực Huyện ủy;\n- Lưu: VT.\n"
+                 "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH Lê Văn An\n"
+                 "(Kèm theo Quyết định số 15/QĐ-UBND ngày 03 tháng 4 năm 2025 của Ủy ban nhân dân huyện An Hòa)")
+    rule = "Xã đạt từ 90 điểm trở lên được xếp loại hoàn thành xuất sắc công tác dân vận."
+    assert formality_share(letterhead) > 0.9 and formality_share(signature) > 0.9 and formality_share(rule) == 0.0
+
+    def hits():
+        return [H(letterhead, score=10.6), H(signature, score=10.5), H(rule, score=10.0)]
+
+    words = ["quyet", "dinh", "15", "xep", "loai"]
+    assert rerank(hits(), "QĐ 15 xếp loại xuất sắc cần bao nhiêu điểm", words, lambda t: 1.0)[0].text == rule
+    assert rerank(hits(), "QĐ 15 ban hành ngày nào", words, lambda t: 1.0, ("date",))[0].text != rule
+    assert rerank(hits(), "ai ký quyết định 15", words, lambda t: 1.0)[0].text != rule
