@@ -130,17 +130,31 @@ class Abbreviations:
     def load(cls, path: Path | None = None) -> Abbreviations:
         return cls(_read_table(path or DEFAULT_ABBREVIATIONS, "abbreviations"))
 
+    def _parts(self, token: str) -> list[str]:
+        """token split at its "-" and "&" into the longest keys it holds, left to right ("MTTQ-CT-XH" -> "MTTQ",
+        "CT-XH"); pieces that are no key stay single."""
+        bounds = [0] + [i for i, c in enumerate(token) if c in "-&"] + [len(token)]
+        parts, i = [], 0
+        while i < len(bounds) - 1:
+            j = next(j for j in range(len(bounds) - 1, i, -1)
+                     if j == i + 1 or fold(token[bounds[i] + (i > 0):bounds[j]]) in self.table)
+            parts.append(token[bounds[i] + (i > 0):bounds[j]])
+            i = j
+        return parts
+
     def expand(self, text: str) -> dict[str, list[str]]:
+        """The expansions of the abbreviations in text; abbreviations joined by "-" or "&" ("CBCCVC-NLĐ",
+        "MTTQ-CT-XH") count one by one, the longest key first."""
         found: dict[str, list[str]] = {}
-        for m in re.finditer(r"\w+(?:-\w+)*", normalize(text)):
-            token = m.group(0)
-            key = fold(token)
-            # Written in capitals, or in letters no Vietnamese word has ("ubnd", "mttq", "tw"); "tu", "hu" and
-            # "du" are words, so TU, HU and ĐU count only in capitals.
-            if sum(c.isupper() for c in token) < 2 and _SYLLABLE.fullmatch(key):
-                continue
-            if key in self.table and key not in found:
-                found[key] = self.table[key]
+        for m in re.finditer(r"\w+(?:[-&]\w+)*", normalize(text)):
+            for part in self._parts(m.group(0)):
+                key = fold(part)
+                # Written in capitals, or in letters no Vietnamese word has ("ubnd", "mttq", "tw"); "tu", "hu"
+                # and "du" are words, so TU, HU and ĐU count only in capitals.
+                if sum(c.isupper() for c in part) < 2 and _SYLLABLE.fullmatch(key):
+                    continue
+                if key in self.table and key not in found:
+                    found[key] = self.table[key]
         return found
 
 

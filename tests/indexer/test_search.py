@@ -90,6 +90,10 @@ def test_accents_optional_and_abbreviations_expand(searcher):
     assert parse("ubnd va tw", table).expansions == {"ubnd": ["Ủy ban nhân dân"], "tw": ["Trung ương"]}
     assert parse("tu van cho dan", table).expansions == {}  # "tu" is a word (từ, tư, tự): only TU expands
     assert parse("Nghị quyết của TU", table).expansions == {"tu": ["Tỉnh ủy"]}
+    staff = Abbreviations({"CBCCVC": ["cán bộ, công chức, viên chức"], "NLĐ": ["người lao động"], "KT-XH": ["kinh tế"]})
+    assert parse("Hội nghị CBCCVC-NLĐ", staff).expansions == {"cbccvc": ["cán bộ, công chức, viên chức"],
+                                                             "nld": ["người lao động"]}
+    assert parse("phát triển KT-XH", staff).expansions == {"kt-xh": ["kinh tế"]}
 
 
 def test_near_duplicates_collapse(searcher):
