@@ -427,7 +427,8 @@ class Conversation(RealWorld):
         """Does the question name a document by number ("NĐ 33/2023") that none of the viewer's documents has?
         (One the viewer may not see counts as missing: the same answer either way.)"""
         searcher = self._open_sync()
-        return bool(searcher and find_refs(question) and not searcher.find_documents(question, viewer))
+        refs = [r for r in find_refs(question) if not r.year_like]  # "luật 2022 về …" names a year, maybe
+        return bool(searcher and refs and not searcher.find_documents(question, viewer))
 
     def _answer_page(self, qid: int, question: str, result: Result, offset: int) -> Reply:
         hits = result.hits[:ANSWERS_PER_PAGE]

@@ -27,7 +27,7 @@ _PREFIX_ALT = "|".join(sorted(map(re.escape, _TYPE_PREFIXES), key=len, reverse=T
 # "ngày 12/3" after a number give its year and date instead).
 _QUANTITY = r"(?!\s+(?:thang|lan|buoc|nam(?!\s*(?:19|20)\d\d)|ngay(?!\s*\d))\b)"  # (folded: "quy" is also quy định)
 _SHORT_REF = re.compile(
-    rf"\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
+    rf"(?<!phap )\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
     r"(?:\s*(?:nam|ngay\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*((?:19|20)\d\d))?"
 )
 _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
@@ -44,6 +44,12 @@ class DocRef:
     number: str
     code: str | None = None
     year: int | None = None
+
+    @property
+    def year_like(self) -> bool:
+        """A short reference whose number may be a year ("luật 2022 về dân chủ ở cơ sở", "nghị định 2023"): it
+        still finds a document with that number, but its absence says nothing."""
+        return self.year is None and self.number.isdigit() and 1945 <= int(self.number) <= 2100
 
 
 @dataclass
@@ -376,10 +382,10 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
     extra = " . ".join(v for values in expansions.values() for v in values)
     wordings = (synonyms if synonyms is not None else _default_synonyms()).expand(text)
     folded = fold(text)
-    years = sorted({int(y) for y in _YEAR.findall(folded)})
+    refs = find_refs(text)
+    years = sorted({int(y) for y in _YEAR.findall(folded)} | {int(r.number) for r in refs if r.year_like})
     types = [name for key, name in TYPE_NAMES.items() if re.search(rf"\b{re.escape(key)}\b", folded)]
     content = strip_question_words(text)
-    refs = find_refs(text)
     own = terms(content) + terms(extra)
     typed = set(own)
     related = [t for t in terms(" . ".join(wordings)) if t not in typed]

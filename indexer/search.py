@@ -355,7 +355,8 @@ class Searcher:
         if not unigrams:
             return False
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
-        if q.refs and not self.named_documents(q.refs) and not any(_cites(present, ref.number) for ref in q.refs):
+        refs = [r for r in q.refs if not r.year_like]
+        if refs and not self.named_documents(refs) and not any(_cites(present, ref.number) for ref in refs):
             return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
         d = self.documents[self.by_id[best.doc]]
         if not d.number and d.type != "Pháp điển":  # a report or an article, not a rule that applies anywhere

@@ -590,3 +590,9 @@ async def test_a_document_the_bot_lacks_is_named_in_the_answer(conv, querylog):
     assert "/danhsach" in reply.text_html and not reply.buttons
     assert querylog.stats()["unanswered"] == 1
     assert (await conv.handle_message(private(NONSENSE))).text_html == M.NOTHING_FOUND_HTML.format(question=NONSENSE)
+    # a year after the type word is no document number the bot lacks; nor is "pháp luật" a law's type word
+    for question in ("luật 2022 về dân chủ ở cơ sở có những nội dung gì", "Ban Thanh tra nhân dân theo pháp luật 2022"):
+        reply = await conv.handle_message(private(question))
+        assert reply.text_html != M.DOCUMENT_MISSING_HTML.format(question=question)
+    reply = await conv.handle_message(private("luật 2022 về dân chủ ở cơ sở có những nội dung gì"))
+    assert "Luật" in reply.text_html and reply.buttons  # the law is found by its year
