@@ -26,6 +26,7 @@ REF_BOOST = 1.0  # passages of a document the question names by number
 YEAR_BOOST = 0.15  # documents of a year the question names
 TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
 DUPLICATE_JACCARD = 0.8
+REPEATS = 0.8  # of the smaller passage's words in the other: the same text, cut elsewhere, in another document
 CONFIDENT_COVERAGE = 0.4
 CANDIDATES = 10  # extra candidates read, so collapsed duplicates can be replaced
 SCOPE_WITHIN = 40  # a document's scope article is looked for among its first passages
@@ -290,7 +291,7 @@ class Searcher:
             for i in chunk:
                 row = rows[int(self.passage_ids[i])]
                 words = frozenset().union(*rerank_mod.sentence_words(row[3]))
-                if any(_near_duplicate(words, w) for _, w in kept):
+                if any(_near_duplicate(words, w) or (h.doc != row[1] and _repeats(words, w)) for h, w in kept):
                     continue
                 kept.append((self._hit(row, score_of[i]), words))
             if len(kept) >= need + 2:
@@ -448,6 +449,13 @@ def _scope_rank(row: tuple) -> tuple[int, int]:
 def _cites(present: set[str], number: str) -> bool:
     """Do a passage's terms hold a document number that starts with number ("33/2023/nd-cp" for "33")?"""
     return any(t[:len(number) + 1] in (number + "/", number + "-") for t in present)
+
+
+def _repeats(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Are most of the smaller passage's words in the other? For passages of two documents, the same text cut at
+    other places (a law and its codification, whose source notes shift where passages break)."""
+    small = min(len(a), len(b))
+    return small >= 10 and len(a & b) >= REPEATS * small
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:

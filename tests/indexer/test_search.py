@@ -107,6 +107,21 @@ def test_near_duplicates_collapse(searcher):
     assert sum("từ 05 đến 09 thành viên" in t for t in texts) == 1
 
 
+def test_the_same_text_cut_at_other_places_in_another_document_collapses(knowledge, tmp_path):
+    """A codification repeats a law's article with a source note and cuts its passages elsewhere: word sets too
+    far apart for the Jaccard rule, but most of one passage's words are in the other."""
+    (knowledge / "phap-dien.md").write_text(
+        "---\ntitle: Đề mục Thử nghiệm\ntype: Pháp điển\n---\n\nĐiều 9.1.LQ.2. Ban Thanh tra nhân dân\n\n"
+        "(Điều 2 Luật số 99/2030/QH99, có hiệu lực thi hành kể từ ngày 01/07/2030)\n\n"
+        "1. Ban Thanh tra nhân dân ở phường do hội nghị cử tri bầu ra, gồm từ 05 đến 09 thành viên.\n\n"
+        "2. Nhiệm kỳ của Ban Thanh tra nhân dân là 05 năm.\n\n"
+        "3. Trưởng ban được các thành viên bầu trong số mình; Ban họp thường kỳ mỗi quý một lần.\n",
+        encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    hits = Searcher(tmp_path / "index.db").search("Ban Thanh tra nhân dân ở phường gồm bao nhiêu thành viên").hits
+    assert sum("từ 05 đến 09 thành viên" in h.text for h in hits) == 1
+
+
 def test_unrelated_question_is_not_confident(searcher):
     result = searcher.search("giá vé máy bay Hà Nội đi Đà Nẵng dịp Tết")
     assert not result.confident
