@@ -62,6 +62,9 @@ class Query:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     related: list[str] = field(default_factory=list)  # added for everyday words (Synonyms), not typed
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
+    # A typed term stands for what a passage holds when one of these term sets is all there: the wordings of an
+    # everyday phrase ("xom", "truong_xom" in "trưởng xóm" -> {"truong", "thon", "truong_thon"}), a spelling.
+    stand_ins: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
 
@@ -192,6 +195,10 @@ class Synonyms:
     def expand(self, text: str) -> list[str]:
         """The documents' wordings for the everyday phrases in text (longest phrase first: "lệ làng", not
         "làng")."""
+        return [v for key in self.phrases(text) for v in self.table[key]]
+
+    def phrases(self, text: str) -> list[str]:
+        """The everyday phrases (keys) found in text."""
         if self._pattern is None:
             return []
         typed = normalize(text).lower()
@@ -208,7 +215,7 @@ class Synonyms:
                 key = None
             if key and key not in found:
                 found.append(key)
-        return [v for key in found for v in self.table[key]]
+        return found
 
 
 @lru_cache(maxsize=4)
@@ -380,7 +387,9 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
     abbr = abbreviations if abbreviations is not None else _default_abbreviations()
     expansions = abbr.expand(text)
     extra = " . ".join(v for values in expansions.values() for v in values)
-    wordings = (synonyms if synonyms is not None else _default_synonyms()).expand(text)
+    table = synonyms if synonyms is not None else _default_synonyms()
+    phrases = table.phrases(text)
+    wordings = [v for key in phrases for v in table.table[key]]
     folded = fold(text)
     refs = find_refs(text)
     years = sorted({int(y) for y in _YEAR.findall(folded)} | {int(r.number) for r in refs if r.year_like})
@@ -389,5 +398,10 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
     own = terms(content) + terms(extra)
     typed = set(own)
     related = [t for t in terms(" . ".join(wordings)) if t not in typed]
+    stand_ins: dict[str, list[frozenset[str]]] = {}
+    for key in phrases:
+        alternatives = [frozenset(terms(v)) for v in table.table[key]]
+        for t in terms(key):
+            stand_ins.setdefault(t, []).extend(alternatives)
     return Query(text, own + related, refs, years, types, expansions, related,
-                 wants=asks_for(text, folded), about=asks_about(text, refs))
+                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins)

@@ -205,20 +205,35 @@ class Searcher:
         return int(self.index.indptr[tid + 1] - self.index.indptr[tid]) if tid >= 0 else 0
 
     def correct(self, q: query_mod.Query) -> None:
-        """Typo tolerance: a syllable that no passage contains ("dna") gains the most frequent known spelling
-        one edit away ("dan"); the typed form stays in the query."""
+        """Typo tolerance: a syllable that no passage contains ("thonn") gains the known spelling one edit away
+        that passages most often hold beside the question's neighbouring words ("trưởng thônn" -> "thon", as in
+        "trưởng thôn", not the more frequent "thong"), else the most frequent one; the typed form stays in the
+        query, and the pairs the spelling makes with its neighbours ("truong_thon") are added too."""
         added: dict[str, str] = {}
+        pairs = [t.split("_") for t in q.terms if t.count("_") == 1]
         for term in dict.fromkeys(q.terms):
             if "_" in term or not term.isalpha() or len(term) < 2 or term in q.expansions or self._df(term):
                 continue
             if len(term) > MAX_TYPO_LEN:
                 continue
-            candidates = [(self._df(v), v) for v in _edits1(term)]
-            best = max((c for c in candidates if c[0]), default=None)
-            if best:
-                added[term] = best[1]
+            left = {a for a, b in pairs if b == term}
+            right = {b for a, b in pairs if a == term}
+
+            def beside(v: str) -> int:
+                return sum(self._df(f"{a}_{v}") for a in left) + sum(self._df(f"{v}_{b}") for b in right)
+
+            candidates = [(beside(v), df, v) for v in _edits1(term) if (df := self._df(v))]
+            if candidates:
+                v = max(candidates)[2]
+                added[term] = v
+                q.stand_ins.setdefault(term, []).append(frozenset([v]))
+                for a in left:
+                    q.stand_ins.setdefault(f"{a}_{term}", []).append(frozenset([f"{a}_{v}"]))
+                for b in right:
+                    q.stand_ins.setdefault(f"{term}_{b}", []).append(frozenset([f"{v}_{b}"]))
+                q.terms = q.terms + [v] + [p for p in [f"{a}_{v}" for a in left] + [f"{v}_{b}" for b in right]
+                                           if self._df(p)]
         q.corrections = added
-        q.terms = q.terms + list(added.values())
 
     # -- visibility ---------------------------------------------------------------------------------------
     def can_see(self, doc: DocumentInfo, viewer: Viewer | None) -> bool:
@@ -346,8 +361,9 @@ class Searcher:
         contains or a document number no document has, when the best passage is from a report or article
         that never names the place (a proper name typed with capitals), or the year, the question names, when
         the passage shares fewer than two of its syllable pairs (one for a short question) — scattered syllables
-        are not an answer — or covers too little of the question's idf weight. Typo corrections and the
-        wordings added for everyday words do not count as evidence."""
+        are not an answer — or covers too little of the question's idf weight. A typed word counts as
+        present when the passage holds what stands in for it (q.stand_ins): its corrected spelling, or all of one
+        of the documents' wordings for the everyday phrase it is part of."""
         if any(f in query_mod.DECISIVE and not query_mod.shows_form(f, best.text) for f in q.wants):  # no amount…
             return False
         added = set(q.corrections.values()).difference(q.corrections) | set(q.related)
@@ -356,6 +372,7 @@ class Searcher:
         if not unigrams:
             return False
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
+        present |= {t for t, alternatives in q.stand_ins.items() if any(a <= present for a in alternatives)}
         refs = [r for r in q.refs if not r.year_like]
         if refs and not self.named_documents(refs) and not any(_cites(present, ref.number) for ref in refs):
             return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
@@ -366,7 +383,7 @@ class Searcher:
             if q.years and d.year not in q.years and present.isdisjoint(map(str, q.years)):
                 return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
         for t in unigrams:
-            if t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
+            if t in present or t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
                 continue
             if not _edits1(t).isdisjoint(query_mod.QUESTION_SYLLABLES):  # "bao nhiu": a question word mistyped
                 continue

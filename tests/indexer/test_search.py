@@ -149,6 +149,29 @@ def test_one_letter_slip_is_corrected(searcher):
     assert result.confident
 
 
+def test_a_slip_is_read_as_the_spelling_its_neighbours_go_with(knowledge, tmp_path):
+    """"thônn" is one letter from "thôn" and from the more frequent "thông"; beside "trưởng" it is "thôn", and a
+    passage about the Trưởng thôn answers (the spelling stands for the typed word)."""
+    (knowledge / "thong-tin.md").write_text(
+        "Điều 1. Thông tin\n\nThông tin, thông báo, thông tư và thông lệ được thông qua và thông suốt.\n\n"
+        "Điều 2. Trưởng thôn\n\nTrưởng thôn do cộng đồng dân cư bầu tại cuộc họp của thôn.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher = Searcher(tmp_path / "index.db")
+    q = parse("trưởng thônn do ai bầu")
+    searcher.correct(q)
+    assert q.corrections == {"thonn": "thon"} and "truong_thon" in q.terms
+    result = searcher.search("trưởng thônn do ai bầu")
+    assert result.hits[0].heading == "Điều 2. Trưởng thôn" and result.confident
+    # an everyday phrase is answered by the documents' wording for it
+    from indexer.query import Synonyms
+
+    plain = Searcher(tmp_path / "index.db", synonyms=Synonyms({}))
+    assert not plain.search("trưởng xóm do ai bầu").confident  # "xóm": no document has it
+    everyday = Searcher(tmp_path / "index.db", synonyms=Synonyms({"trưởng xóm": ["Trưởng thôn"]}))
+    result = everyday.search("trưởng xóm do ai bầu")
+    assert result.hits[0].heading == "Điều 2. Trưởng thôn" and result.confident
+
+
 def test_word_unknown_to_every_document_lowers_confidence(searcher):
     assert not searcher.search("Ban Thanh tra nhân dân đăng nhập VNeID thế nào").confident
 
@@ -271,7 +294,7 @@ def test_everyday_words_find_the_documents_wording(knowledge, tmp_path):
     found = Searcher(tmp_path / "index.db", Abbreviations({}), Synonyms({**table.table, "đám ma": ["việc tang"]}))
     found = found.search(question)
     assert found.hits[0].doc == "huong-uoc"
-    assert not found.confident  # the added wordings are not evidence: the typed words are not in the passage
+    assert not found.confident  # "cấm" is a word no document knows
 
 
 def test_shipped_tables_load():
