@@ -218,11 +218,7 @@ class Searcher:
                 continue
             left = {a for a, b in pairs if b == term}
             right = {b for a, b in pairs if a == term}
-
-            def beside(v: str) -> int:
-                return sum(self._df(f"{a}_{v}") for a in left) + sum(self._df(f"{v}_{b}") for b in right)
-
-            candidates = [(beside(v), df, v) for v in _edits1(term) if (df := self._df(v))]
+            candidates = [(self._beside(v, left, right), df, v) for v in _edits1(term) if (df := self._df(v))]
             if candidates:
                 v = max(candidates)[2]
                 added[term] = v
@@ -234,6 +230,10 @@ class Searcher:
                 q.terms = q.terms + [v] + [p for p in [f"{a}_{v}" for a in left] + [f"{v}_{b}" for b in right]
                                            if self._df(p)]
         q.corrections = added
+
+    def _beside(self, word: str, left: set[str], right: set[str]) -> int:
+        """How many passages hold word right after one of left or right before one of right."""
+        return sum(self._df(f"{a}_{word}") for a in left) + sum(self._df(f"{word}_{b}") for b in right)
 
     # -- visibility ---------------------------------------------------------------------------------------
     def can_see(self, doc: DocumentInfo, viewer: Viewer | None) -> bool:
