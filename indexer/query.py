@@ -65,6 +65,7 @@ class Query:
     # A typed term stands for what a passage holds when one of these term sets is all there: the wordings of an
     # everyday phrase ("xom", "truong_xom" in "trưởng xóm" -> {"truong", "thon", "truong_thon"}), a spelling.
     stand_ins: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    synonyms: list[str] = field(default_factory=list)  # the documents' wordings added for everyday phrases
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
 
@@ -404,4 +405,4 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
         for t in terms(key):
             stand_ins.setdefault(t, []).extend(alternatives)
     return Query(text, own + related, refs, years, types, expansions, related,
-                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins)
+                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins, synonyms=wordings)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import query as query_mod
 from . import rerank as rerank_mod
-from .analysis import SENTENCE_BREAK, fold, folded_words, normalize, terms
+from .analysis import SENTENCE_BREAK, fold, folded_words, has_diacritics, normalize, raw_tokens, terms
 from .engine import BM25Index
 from .store import load_array, load_postings, load_vocabulary
 from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
@@ -283,7 +283,7 @@ class Searcher:
             if scope:
                 hits = scope
         confident = bool(scope) or (self._confident(q, hits[0]) if hits else False)
-        return Result(q.text, [self._decorate(h, q) for h in hits[offset:offset + k]], confident, total)
+        return Result(q.text, [self._decorate(h, q, bool(scope)) for h in hits[offset:offset + k]], confident, total)
 
     def _fetch(self, pids: list[int]) -> dict[int, tuple]:
         if not pids:
@@ -400,8 +400,17 @@ class Searcher:
             covered += w if t in present else 0.0
         return total > 0 and covered / total >= CONFIDENT_COVERAGE
 
-    def _decorate(self, hit: Hit, q: query_mod.Query) -> Hit:
-        hit.snippet, hit.marks = snippet(hit.text, [] if q.about else q.terms)  # a scope reads from its start
+    def _decorate(self, hit: Hit, q: query_mod.Query, scope: bool) -> Hit:
+        """The hit's snippet and marks: a document's scope reads from its start; else the best sentences, with
+        the question's words marked as typed (with accents, only those accents: "sở" does not mark "số"), or
+        folded when typed without any, and the words added for it (abbreviations, wordings, spellings)."""
+        hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms)
+        if not scope and has_diacritics(q.text):
+            added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
+            typed = set(raw_tokens(" ".join([q.text, *added])))
+            hit.marks = [(a, b) for a, b in hit.marks
+                         if hit.snippet[a:b].lower() in typed or _fold_token(hit.snippet[a:b]) in q.corrections.values()
+                         or not has_diacritics(hit.snippet[a:b])]
         return hit
 
     # -- browsing -----------------------------------------------------------------------------------------
@@ -546,7 +555,7 @@ def mark_words(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Spans of the words of text whose folded form is one of the wanted terms."""
     spans = []
     for m in re.finditer(r"\w+(?:[/\-.,]\w+)*%?", normalize(text)):
-        if _fold_token(m.group(0)) in wanted:
+        if len(m.group(0)) > 1 and _fold_token(m.group(0)) in wanted:  # not "b" in "b)" for a typed "<b>"
             spans.append((m.start(), m.end()))
     return spans
 

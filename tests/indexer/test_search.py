@@ -136,6 +136,36 @@ def test_snippet_marks_question_words():
     assert {"Ban", "Thanh", "tra", "nhân", "dân", "thành", "viên"} <= set(marked)
 
 
+def test_a_passage_citing_a_document_the_bot_lacks_shows_where_it_cites_it(knowledge, tmp_path):
+    """"CT 45 là gì" asks for a document's scope; with no such document, the snippet of a passage that cites it
+    is its best sentences, not its opening."""
+    (knowledge / "tin-hoi-nghi.md").write_text(
+        "Hội nghị tổng kết công tác năm của huyện diễn ra sáng nay với sự tham dự của đông đảo đại biểu các "
+        "ngành, đoàn thể, các xã, thị trấn và nhiều cán bộ hưu trí, cùng các phóng viên báo đài địa phương. "
+        "Các đại biểu đã nghe báo cáo chung và thảo luận sôi nổi về phương hướng năm tới của toàn huyện. "
+        "Nhiều ý kiến đề xuất tiếp tục đẩy mạnh các phong trào thi đua yêu nước ở cơ sở. "
+        "Huyện tiếp tục thực hiện Chỉ thị số 45/CT-TW về công tác dân vận trong tình hình mới.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    hit = Searcher(tmp_path / "index.db").search("chỉ thị 45 là gì").hits[0]
+    assert hit.doc == "tin-hoi-nghi" and "45/CT-TW" in hit.snippet
+
+
+def test_marks_follow_the_accents_typed(knowledge, tmp_path):
+    (knowledge / "ban.md").write_text("Điều 4. Phối hợp\n\nỦy ban nhân dân cấp xã bàn với Ban Thanh tra nhân dân về "
+                                      "việc giám sát.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    searcher = Searcher(tmp_path / "index.db", Abbreviations({"UBND": ["Ủy ban nhân dân"]}))
+
+    def marked(question):
+        hit = next(h for h in searcher.search(question).hits if h.doc == "ban")
+        return [hit.snippet[a:b] for a, b in hit.marks]
+
+    assert "Ban" in marked("Ủy ban xã phối hợp với Ban Thanh tra thế nào") and "bàn" not in marked(
+        "Ủy ban xã phối hợp với Ban Thanh tra thế nào")  # typed with accents: "ban" is not "bàn"
+    assert "bàn" in marked("uy ban xa phoi hop voi ban thanh tra the nao")  # typed without any: either
+    assert {"Ủy", "ban"} <= set(marked("UBND xã giám sát gì"))  # an abbreviation's expansion, as written there
+
+
 def test_json_shape(searcher):
     data = searcher.search("Luật 99/2030/QH99 hiệu lực", k=2).to_json()
     assert set(data) == {"query", "hits", "confident"}
