@@ -31,6 +31,7 @@ _SHORT_REF = re.compile(
     r"(?:\s*(?:nam|ngay\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*((?:19|20)\d\d))?"
 )
 _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
+_ARTICLE = re.compile(r"\bdieu\s+(\d{1,3}[a-z]?)\b")  # (folded) "Điều 15", "điều 5a"
 _YEAR = re.compile(r"\b(?:nam|/)\s*((?:19|20)\d\d)\b")
 
 DEFAULT_ABBREVIATIONS = Path(__file__).resolve().parents[1] / "knowledge" / "viet-tat.yaml"
@@ -68,6 +69,7 @@ class Query:
     synonyms: list[str] = field(default_factory=list)  # the documents' wordings added for everyday phrases
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
+    articles: list[str] = field(default_factory=list)  # the articles it names: "điều 15" -> "15"
 
 
 def parse_number(number: str) -> DocRef | None:
@@ -405,4 +407,5 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
         for t in terms(key):
             stand_ins.setdefault(t, []).extend(alternatives)
     return Query(text, own + related, refs, years, types, expansions, related,
-                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins, synonyms=wordings)
+                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins, synonyms=wordings,
+                 articles=list(dict.fromkeys(_ARTICLE.findall(folded))))

@@ -23,6 +23,7 @@ from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
 
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
 REF_BOOST = 1.0  # passages of a document the question names by number
+ARTICLE_BOOST = 1.0  # passages of an article the question names ("Điều 15")
 YEAR_BOOST = 0.15  # documents of a year the question names
 TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
 DUPLICATE_JACCARD = 0.8
@@ -164,8 +165,9 @@ class Searcher:
 
     # -- searching ----------------------------------------------------------------------------------------
     def boost(self, q: query_mod.Query) -> np.ndarray | None:
-        """Per-passage multipliers from what the question names (documents, years, types), or None."""
-        if not (q.refs or q.years or q.types) or not self.documents:
+        """Per-passage multipliers from what the question names (documents, years, types, articles), or None.
+        Callers hold the lock."""
+        if not (q.refs or q.years or q.types or q.articles) or not self.documents:
             return None
         factor = np.ones(len(self.documents))
         factor[self.named_documents(q.refs)] += REF_BOOST
@@ -173,7 +175,26 @@ class Searcher:
             factor[np.isin(self._doc_year, q.years)] += YEAR_BOOST
         if q.types:
             factor[np.isin(self._doc_type, q.types)] += TYPE_BOOST
-        return factor[self.passage_doc]
+        factor = factor[self.passage_doc]
+        if q.articles:
+            rows = np.searchsorted(self.passage_ids, self._article_passages(q.articles))
+            factor[rows] *= 1 + ARTICLE_BOOST
+        return factor
+
+    def _article_passages(self, articles: list[str]) -> list[int]:
+        """The ids of the passages whose innermost heading is one of these articles ("15" -> "Điều 15. …")."""
+        found = []
+        for article in articles:
+            rows = self._conn.execute("SELECT id, heading FROM passages WHERE heading LIKE ?", (f"%Điều {article}%",))
+            found += [pid for pid, heading in rows if _is_article(heading, articles)]
+        return found
+
+    def _asked_article(self, q: query_mod.Query, best: Hit) -> bool:
+        """Is the best passage the article the question asks for by number ("Điều 36 Luật 10/2022 quy định gì"), of
+        a document it names, if it names any?"""
+        if not q.articles or not _is_article(best.heading, q.articles):
+            return False
+        return not q.refs or self.by_id[best.doc] in self.named_documents(q.refs)
 
     def named_documents(self, refs: list[query_mod.DocRef]) -> list[int]:
         """Indices of the documents whose số hiệu fits one of the references."""
@@ -282,7 +303,7 @@ class Searcher:
             scope = q.about and self._scopes_first(q, hits, viewer, allowed_docs)
             if scope:
                 hits = scope
-        confident = bool(scope) or (self._confident(q, hits[0]) if hits else False)
+        confident = bool(scope) or (self._asked_article(q, hits[0]) or self._confident(q, hits[0]) if hits else False)
         return Result(q.text, [self._decorate(h, q, bool(scope)) for h in hits[offset:offset + k]], confident, total)
 
     def _fetch(self, pids: list[int]) -> dict[int, tuple]:
@@ -470,6 +491,12 @@ def _scope_rank(row: tuple) -> tuple[int, int]:
     kind = 0 if "pham vi dieu chinh" in article or article.startswith("tom tat") else 1 if re.match(
         r"dieu 1\b", article) else 2
     return kind, row[4]
+
+
+def _is_article(heading: str, articles: list[str]) -> bool:
+    """Is the innermost part of a heading path one of these articles ("Điều 15. Những nội dung …" for "15")?"""
+    m = re.match(r"Điều (\d{1,3}[a-zđ]?)\s*[.:]", heading.rsplit(" › ", 1)[-1], re.IGNORECASE)
+    return bool(m) and m.group(1).lower() in articles
 
 
 def _cites(present: set[str], number: str) -> bool:

@@ -136,6 +136,14 @@ def test_snippet_marks_question_words():
     assert {"Ban", "Thanh", "tra", "nhân", "dân", "thành", "viên"} <= set(marked)
 
 
+def test_an_article_asked_for_by_number_comes_first(searcher):
+    """"Điều 3 Luật 99 quy định gì": the article itself, not passages that mention its words, and it answers."""
+    for question in ("Điều 3 Luật 99/2030 quy định gì", "dieu 3 luat 99 noi gi", "điều 3 của luật thử nghiệm"):
+        result = searcher.search(question)
+        assert result.hits[0].heading.endswith("Điều 3. Hiệu lực thi hành") and result.confident, question
+    assert not searcher.search("Điều 3 Nghị định 77/2031 quy định gì").confident  # a decree the index lacks
+
+
 def test_a_passage_citing_a_document_the_bot_lacks_shows_where_it_cites_it(knowledge, tmp_path):
     """"CT 45 là gì" asks for a document's scope; with no such document, the snippet of a passage that cites it
     is its best sentences, not its opening."""
