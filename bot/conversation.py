@@ -633,7 +633,7 @@ class Conversation(RealWorld):
         searcher = self._open_sync()
         if searcher is None:
             return Reply(M.NO_INDEX_HTML)
-        found = searcher.find_documents(query, viewer)
+        found = searcher.find_documents(query, viewer) or searcher.find_titled(query, viewer)
         if not found:
             exact = searcher.document(query.strip(), viewer) or next(
                 (d for d in searcher.visible_documents(viewer) if d.number and fold(d.number) == fold(query.strip())),

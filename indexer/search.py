@@ -442,10 +442,25 @@ class Searcher:
         return d if d is not None and self.can_see(d, viewer) else None
 
     def find_documents(self, text: str, viewer: Viewer | None = None) -> list[DocumentInfo]:
-        """Documents named by number in text ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021") that viewer may see."""
-        found = [self.documents[i] for i in self.named_documents(query_mod.find_refs(text))]
-        found = [d for d in found if self.can_see(d, viewer)]
-        return sorted(found, key=lambda d: d.issued or "", reverse=True)
+        """Documents that viewer may see named in text by number ("33/CT-TTg", "CT 33", "chỉ thị 33 năm 2021", or
+        a bare "1147", "1147/2025"), newest first."""
+        refs = query_mod.find_refs(text)
+        bare = re.fullmatch(r"\s*(?:số\s*)?(\d{1,5})(?:\s*/\s*((?:19|20)\d\d))?\s*", text, re.IGNORECASE)
+        if not refs and bare:
+            refs = [query_mod.DocRef(bare.group(1), None, int(bare.group(2)) if bare.group(2) else None)]
+        return self._newest([self.documents[i] for i in self.named_documents(refs)], viewer)
+
+    def find_titled(self, text: str, viewer: Viewer | None = None) -> list[DocumentInfo]:
+        """Documents that viewer may see whose title or an alias holds every word of text, at least two ("luật
+        thực hiện dân chủ ở cơ sở", typed with or without accents), newest first."""
+        words = set(fold(text).split())
+        if len(words) < 2:
+            return []
+        return self._newest([d for d in self.documents
+                             if any(words <= set(fold(name).split()) for name in [d.title, *d.aliases])], viewer)
+
+    def _newest(self, documents: list[DocumentInfo], viewer: Viewer | None) -> list[DocumentInfo]:
+        return sorted((d for d in documents if self.can_see(d, viewer)), key=lambda d: d.issued or "", reverse=True)
 
     def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000, viewer: Viewer | None = None) -> list[Hit]:
         d = self.document(doc_id, viewer)
