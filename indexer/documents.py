@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import legacy, metadata, msword, ocr
+from . import legacy, markdown, metadata, msword, ocr
 from .analysis import clean, terms
 from .engine import compact_counts
 from .passages import split
@@ -493,6 +493,8 @@ def parse(data: bytes, suffix: str, doc_id_: str, limits: Limits = Limits()) -> 
         given, more = _clean_meta(raw)
         warnings += more
         text = metadata.strip_chrome(text)
+        if suffix != ".txt":
+            text = markdown.plain(text)
     elif suffix in (".html", ".htm"):
         text, given = read_html(data)
     elif suffix == ".docx":

@@ -40,7 +40,7 @@ from . import visibility as vis
 from .documents import DocumentError, Limits, Prepared, index_terms, prepare  # noqa: F401 (re-exported)
 from .engine import ForwardIndex, HashedVocabulary, Postings, Vocabulary, compact_counts, counts_from_blob
 
-SCHEMA_VERSION = 10  # bump when analysis, passage splitting, tables or stored arrays change: old indexes are rebuilt
+SCHEMA_VERSION = 11  # bump when analysis, passage splitting, tables or stored arrays change: old indexes are rebuilt
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger(__name__)
 

@@ -128,7 +128,8 @@ async def test_markup_in_questions_and_documents_is_shown_literally(hostile_bot,
                 for b in row if b.get("callback_data", "").startswith("f:"))
     tg.press(tg.last_bot_message(USER), full)
     page = (await tg.wait_for(lambda: tg.sent_to(USER)[1:], what="the full text"))[0]
-    assert "<b>Quy định</b> về *họp* thôn & [liên kết](javascript:alert(1))" in shown(page)
+    # HTML in a Markdown file is literal text; Markdown's own markup is taken out, a javascript: link's target too
+    assert "<b>Quy định</b> về họp thôn & liên kết" in shown(page) and "alert(1)" not in shown(page)
     card = await ask(tg, "/vanban quy-che-doc-hai")
     assert "<i>99</i>/QC-UBND" in shown(card) and "javascript:alert('nguon')" in shown(card)
     assert "<a " not in card["text"]  # a javascript: source is text, never a link

@@ -50,6 +50,23 @@ def test_markdown_front_matter(knowledge):
     assert "Điều 2. Ban Thanh tra nhân dân" in doc.text and "title:" not in doc.text
 
 
+def test_markdown_markup_is_not_shown(tmp_path):
+    """A fact card's blockquote, bold labels, table and links read as plain text; headings stay (the splitter
+    reads them), and a .txt file keeps its asterisks."""
+    card = ("# Thẻ tóm tắt\n\n> Nội dung do dự án tự diễn đạt lại.\n\n- **Số, ký hiệu:** 33/CT-TTg\n\n"
+            "| Chức vụ | Họ tên |\n|---|---|\n| Trưởng ban | Nguyễn Văn A |\n\n*Hà Nội, ngày 26 tháng 11 năm 2021 *\n\n"
+            "Xem [trang Chính phủ](https://chinhphu.vn) và thư mục `mau/`; 2*3*4 = 24 và tên_tệp giữ nguyên.\n")
+    (tmp_path / "the.md").write_text(card, encoding="utf-8")
+    (tmp_path / "ghi-chu.txt").write_text("Ghi chú: **quan trọng**\n", encoding="utf-8")
+    text = load(tmp_path / "the.md", tmp_path).text
+    for shown in ("# Thẻ tóm tắt", "\nNội dung do dự án", "- Số, ký hiệu: 33/CT-TTg", "Chức vụ · Họ tên",
+                  "Trưởng ban · Nguyễn Văn A", "\nHà Nội, ngày 26 tháng 11 năm 2021\n",
+                  "Xem trang Chính phủ và thư mục mau/;", "2*3*4 = 24 và tên_tệp"):
+        assert shown in text, shown
+    assert not any(mark in text for mark in ("**", "|", "> ", "---", "](", "`"))
+    assert "**quan trọng**" in load(tmp_path / "ghi-chu.txt", tmp_path).text
+
+
 def test_news_page_without_metadata_is_inferred_and_chrome_dropped(knowledge):
     doc = load(knowledge / "tin-hoa-binh.txt", knowledge)
     assert doc.title == "Phường Hòa Bình sơ kết công tác dân vận 6 tháng đầu năm 2031"
