@@ -231,6 +231,7 @@ CONSOLE_WELCOME = (
 CONSOLE_NO_TOKEN = "Chưa có biến môi trường TELEGRAM_BOT_TOKEN: mở trò chuyện trên terminal với cùng các câu trả lời của bot."
 CONSOLE_BUTTONS = "Nút: {buttons}"
 CONSOLE_NO_BUTTON = "Không có nút số {n}."
+CONSOLE_NO_BUTTONS = "Không có nút số {n}: tin nhắn vừa rồi không có nút nào."
 CONSOLE_NOTICE = "({notice})"
 CONSOLE_BUILDING = "Chưa có chỉ mục, đang lập chỉ mục từ {knowledge} ..."
 CONSOLE_RELABELLING = (
