@@ -239,6 +239,10 @@ CONSOLE_RELABELLING = (
 )
 CONFIG_ERROR = "LỖI cấu hình: {error}"
 
+# -- command line (plain text)
+CLI_PUBLIC_ONLY = "(Chỉ tìm trong văn bản công khai; --as USER_ID hoặc --all để tìm cả văn bản nội bộ.)"
+REACH_WORDS = {"public": "công khai", "internal": "nội bộ", "restricted": "hạn chế"}  # `danvan ask` labels
+
 # -- configuration errors
 CONFIG_MISSING = "không tìm thấy tệp cấu hình {path}"
 KNOWLEDGE_MISSING = "không tìm thấy thư mục tài liệu {path}"

@@ -321,7 +321,7 @@ def test_cli_answers_as_the_public_unless_given_as_or_all(world):
     assert "07-ĐA/BDV" not in proc.stdout and "Suối Ngang dự kiến" not in proc.stdout
     assert_no_leak(proc.stdout)
     proc = cli("ask", "--db", db, "--config", conf, "--as", str(BDV_USER), question)
-    assert "07-ĐA/BDV" in proc.stdout and "restricted" in proc.stdout
+    assert "07-ĐA/BDV" in proc.stdout and "hạn chế" in proc.stdout
     proc = cli("ask", "--db", db, "--as", "5", "--all", question)
     assert proc.returncode == 2  # one or the other
 
