@@ -25,7 +25,8 @@ ADMIN_COMMANDS = [
 # -- help and introduction
 HELP_HTML = (
     "<b>Hỏi đáp Dân vận</b> — tra cứu nhanh các văn bản về công tác dân vận.\n\n"
-    "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt có dấu. Bot trả lời bằng các đoạn trích nguyên văn "
+    "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt, có dấu hoặc không dấu đều được. Bot hiểu các chữ viết tắt "
+    'như UBND, HĐND, MTTQ và số hiệu viết gọn như "NĐ 59", "CT 33". Bot trả lời bằng các đoạn trích nguyên văn '
     "từ văn bản, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu.\n\n"
     "<b>Ví dụ:</b>\n"
     "• Trách nhiệm của người đứng đầu trong công tác dân vận là gì?\n"
@@ -46,8 +47,9 @@ HELP_GROUP_HINT_HTML = (
     "<b>Ở cuộc trò chuyện bất kỳ:</b> gõ @{username} &lt;câu hỏi&gt; rồi chọn đoạn trích để gửi."
 )
 ADMIN_HELP_HTML = (
-    "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .doc, .odt, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
-    "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
+    "\n\n<b>Quản trị viên:</b> gửi tệp vào đây để bổ sung văn bản: .docx, .doc, .rtf, .odt, .pdf, .txt, .md, "
+    ".html, hoặc ảnh chụp, bản quét .jpg, .png, .tif (đọc bằng OCR); gửi đường link (https://…) để tải một "
+    "trang tin. /reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
     "Phạm vi xem của tệp gửi lên: ghi vào chú thích (caption) của tệp /congkhai (ai cũng xem được), "
     "/noibo (lưu hành nội bộ) hoặc /hanche &lt;nhóm&gt; (chỉ nhóm đó, ví dụ /hanche bdv). "
     "Không ghi: theo phần đầu tệp hoặc thư mục, mặc định là nội bộ."

@@ -590,3 +590,32 @@ async def test_a_document_the_bot_lacks_is_named_in_the_answer(conv, querylog):
     assert "/danhsach" in reply.text_html and not reply.buttons
     assert querylog.stats()["unanswered"] == 1
     assert (await conv.handle_message(private(NONSENSE))).text_html == M.NOTHING_FOUND_HTML.format(question=NONSENSE)
+
+
+async def test_help_says_accents_are_optional_and_shorthand_works(conv):
+    """/help invites questions typed on a phone: accents optional, abbreviations and short numbers understood
+    (and they are: each example the help gives finds its passage)."""
+    text = html_to_text((await conv.handle_message(private("/help"))).text_html)
+    assert "có dấu hoặc không dấu đều được" in text
+    assert "bằng tiếng Việt có dấu." not in text
+    for shorthand in ("UBND", "HĐND", "MTTQ", '"NĐ 59"', '"CT 33"'):
+        assert shorthand in text, shorthand
+    for question in ("trach nhiem nguoi dung dau", "UBND tiếp công dân", "CT 33 phong trào thi đua"):
+        reply = await conv.handle_message(private(question))
+        assert reply.text_html.startswith("🔎") and "33/CT-TTg" in reply.text_html, question
+
+
+async def test_admin_help_lists_every_accepted_file_type(conv):
+    """Every suffix the indexer reads (one spelling of each: .jpg for .jpeg) is named in the admins' /help,
+    and links are mentioned; spreadsheets, which are refused, are not offered."""
+    from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
+
+    text = (await conv.handle_message(private("/help", user=ADMIN))).text_html
+    admin = text[text.index("Quản trị viên"):]
+    same = {".jpeg": ".jpg", ".tiff": ".tif", ".markdown": ".md", ".htm": ".html"}
+    for suffix in SUPPORTED:
+        shown = same.get(suffix, suffix)
+        assert re.search(re.escape(shown) + r"(?![a-z])", admin), suffix
+    for suffix in UNSUPPORTED_DOCUMENTS:
+        assert not re.search(re.escape(suffix) + r"(?![a-z])", admin), suffix
+    assert "https://" in admin  # a news page is added by sending its link
