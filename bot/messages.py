@@ -26,8 +26,8 @@ ADMIN_COMMANDS = [
 HELP_HTML = (
     "<b>Hỏi đáp Dân vận</b> — tra cứu nhanh các văn bản về công tác dân vận.\n\n"
     "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt, có dấu hoặc không dấu đều được. Bot hiểu các chữ viết tắt "
-    'như UBND, HĐND, MTTQ và số hiệu viết gọn như "NĐ 59", "CT 33". Bot trả lời bằng các đoạn trích nguyên văn '
-    "từ văn bản, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu.\n\n"
+    'như UBND, HĐND, MTTQ và số hiệu viết gọn như "NĐ 59", "CT 33". Bot trả lời bằng các đoạn trích '
+    "từ văn bản đã lập chỉ mục, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu văn bản gốc.\n\n"
     "<b>Ví dụ:</b>\n"
     "• Trách nhiệm của người đứng đầu trong công tác dân vận là gì?\n"
     '• Phong trào thi đua "Dân vận khéo"\n'
@@ -57,7 +57,8 @@ ADMIN_HELP_HTML = (
 ABOUT_HTML = (
     "<b>Hỏi đáp Dân vận</b> là trợ lý tra cứu văn bản về công tác dân vận dành cho cán bộ.\n\n"
     "Bot tìm trong các văn bản đã được nạp (chỉ thị, nghị quyết, nghị định, quy chế, kế hoạch...) "
-    "những đoạn liên quan nhất đến câu hỏi và trích nguyên văn, kèm số hiệu, ngày ban hành và nguồn. "
+    "những đoạn liên quan nhất đến câu hỏi và trích ra, kèm số hiệu, ngày ban hành và nguồn. "
+    "Một số văn bản có thể là thẻ tóm tắt do người biên soạn diễn đạt lại (khi đó thẻ ghi rõ). "
     "Bot không tự soạn câu trả lời và không thay thế văn bản gốc: khi trích dẫn hoặc áp dụng, "
     "cần đối chiếu toàn văn đã được công bố chính thức.\n\n"
     "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
@@ -65,7 +66,7 @@ ABOUT_HTML = (
 
 # -- answers
 ANSWER_HEADER_HTML = "🔎 <b>Kết quả cho:</b> <i>{question}</i>"
-ANSWER_FOOTER_HTML = "<i>Đoạn trích nguyên văn; cần đối chiếu văn bản gốc khi áp dụng.</i>"
+ANSWER_FOOTER_HTML = "<i>Đoạn trích từ văn bản đã lập chỉ mục; cần đối chiếu văn bản gốc khi áp dụng.</i>"
 NUMBER_LABEL = "Số hiệu"
 DATE_LABEL = "ngày"
 SOURCE_LABEL_HTML = "Nguồn:"

@@ -619,3 +619,26 @@ async def test_admin_help_lists_every_accepted_file_type(conv):
     for suffix in UNSUPPORTED_DOCUMENTS:
         assert not re.search(re.escape(suffix) + r"(?![a-z])", admin), suffix
     assert "https://" in admin  # a news page is added by sending its link
+
+
+async def test_answers_do_not_claim_verbatim_quotes(tmp_path):
+    """The bundled fact cards are paraphrases written by the project, not the documents' text: an answer from
+    one, /help and /gioithieu must not call what they show 'nguyên văn' (verbatim)."""
+    from indexer.search import default_knowledge_dir
+
+    knowledge = tmp_path / "k"
+    knowledge.mkdir()
+    card = default_knowledge_dir() / "van-ban-chinh" / "ct-33-2021-ct-ttg.md"
+    (knowledge / card.name).write_text(card.read_text(encoding="utf-8"), encoding="utf-8")
+    build(knowledge, tmp_path / "i.db", visibility=OPEN)
+    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db", visibility=OPEN), QueryLog(tmp_path / "q.db"))
+    answer = await conv.handle_message(private("Chỉ thị 33 yêu cầu gì về tiếp công dân, đối thoại với nhân dân?"))
+    assert answer.text_html.startswith("🔎") and "33/CT-TTg" in answer.text_html
+    assert "diễn đạt lại" in (card.read_text(encoding="utf-8"))  # the card says what it is
+    assert answer.text_html.endswith(M.ANSWER_FOOTER_HTML)
+    assert "Đoạn trích từ văn bản đã lập chỉ mục" in M.ANSWER_FOOTER_HTML
+    assert "đối chiếu văn bản gốc" in M.ANSWER_FOOTER_HTML
+    help_ = await conv.handle_message(private("/help"))
+    about = await conv.handle_message(private("/gioithieu"))
+    for reply in (answer, help_, about):
+        assert "nguyên văn" not in reply.text_html, reply.text_html[-300:]
