@@ -61,7 +61,21 @@ ABOUT_HTML = (
     "Một số văn bản có thể là thẻ tóm tắt do người biên soạn diễn đạt lại (khi đó thẻ ghi rõ). "
     "Bot không tự soạn câu trả lời và không thay thế văn bản gốc: khi trích dẫn hoặc áp dụng, "
     "cần đối chiếu toàn văn đã được công bố chính thức.\n\n"
-    "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
+    "{holdings}"
+)
+ABOUT_COUNTS_HTML = "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
+# The index holds documents but none may be shown here (/danhsach, /gioithieu): no count, no title.
+HIDDEN_ONLY_HTML = (
+    "Bot có văn bản nhưng chưa có văn bản nào được mở cho cuộc trò chuyện này. Quản trị viên có thể cấp quyền xem "
+    "(members, audiences trong tệp cấu hình của bot) hoặc đặt văn bản ở phạm vi công khai "
+    "(/congkhai khi gửi tệp, <code>visibility: public</code> ở phần đầu văn bản)."
+)
+# The same in the terminal chat, for the operator: the count and how to open them.
+HIDDEN_ONLY_CONSOLE_HTML = (
+    "Chỉ mục có {documents} văn bản nhưng không văn bản nào được xem ở đây (mặc định terminal chỉ đọc văn bản "
+    "công khai; văn bản không ghi phạm vi là nội bộ). Để mở: chạy lại với --all, hoặc --as USER_ID --config "
+    "&lt;tệp cấu hình&gt;; hoặc cho văn bản là công khai: <code>visibility: public</code> ở phần đầu văn bản "
+    "(rồi gõ /reindex), hay visibility.default / visibility.folders trong tệp cấu hình (rồi chạy lại với --config)."
 )
 
 # -- answers
