@@ -36,7 +36,7 @@ from indexer.query import find_refs
 from indexer.search import DocumentInfo, Hit, Result, Searcher
 from indexer.visibility import Viewer
 
-from . import access
+from . import access, smalltalk
 from . import messages as M
 from .config import MB, Config
 from .formatting import TELEGRAM_LIMIT, date_vi, decimal_vi, esc, esc_clip, join_blocks, length, marked_html
@@ -408,6 +408,9 @@ class Conversation(RealWorld):
     # -- answers
     async def answer(self, msg: Incoming, question: str) -> Reply:
         question = re.sub(r"\s+", " ", visible(question))
+        chat = smalltalk.kind(question)
+        if chat is not None:  # a greeting or thanks: a short reply, no search, nothing in the query log
+            return self._small_talk(msg, chat)
         clipped = len(question) > MAX_QUESTION_CHARS
         if clipped:  # at a word boundary when there is one in the second half
             head = question[:MAX_QUESTION_CHARS]
@@ -417,6 +420,13 @@ class Conversation(RealWorld):
         if clipped and reply.text_html:
             reply.text_html = join_blocks([reply.text_html, M.QUESTION_CLIPPED_HTML.format(limit=MAX_QUESTION_CHARS)])
         return reply
+
+    def _small_talk(self, msg: Incoming, chat: str) -> Reply:
+        if chat == smalltalk.GREETING:
+            group = msg.chat_type not in (PRIVATE, CONSOLE) and self.bot_username
+            # a bare /help in a group may be meant for another bot and is not answered: name this one
+            return Reply(M.SMALLTALK_GREETING_HTML.format(help=f"/help@{esc(self.bot_username)}" if group else "/help"))
+        return Reply(M.SMALLTALK_THANKS_HTML if chat == smalltalk.THANKS else M.SMALLTALK_ACK_HTML)
 
     async def _answer(self, msg: Incoming, question: str) -> Reply:
         result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, 0, self.viewer(msg))

@@ -113,6 +113,14 @@ EMPTY_QUESTION_HTML = (
     "Đồng chí gõ câu hỏi bằng chữ, ví dụ: <i>trách nhiệm người đứng đầu trong công tác dân vận</i>. "
     "Gõ /help để xem hướng dẫn."
 )
+# Small talk (bot/smalltalk.py): short replies instead of a search. {help}: /help, or /help@bot in a group.
+SMALLTALK_GREETING_HTML = (
+    "Chào đồng chí! Bot <b>Hỏi đáp Dân vận</b> giúp tra cứu các văn bản về công tác dân vận: đồng chí gõ câu hỏi "
+    "(có dấu hoặc không dấu đều được), bot trả về các đoạn văn bản liên quan kèm số hiệu và nguồn. "
+    "Gõ {help} để xem hướng dẫn và ví dụ."
+)
+SMALLTALK_THANKS_HTML = "Không có gì ạ! Đồng chí cần tra cứu thêm cứ gõ câu hỏi."
+SMALLTALK_ACK_HTML = "Vâng ạ. Khi cần tra cứu, đồng chí cứ gõ câu hỏi."
 QUESTION_CLIPPED_HTML = "<i>(Câu hỏi dài: bot chỉ dùng {limit} ký tự đầu.)</i>"
 ERROR_HTML = "Xin lỗi, bot gặp sự cố khi xử lý yêu cầu này. Đồng chí vui lòng thử lại sau ít phút."
 

@@ -642,3 +642,63 @@ async def test_answers_do_not_claim_verbatim_quotes(tmp_path):
     about = await conv.handle_message(private("/gioithieu"))
     for reply in (answer, help_, about):
         assert "nguyên văn" not in reply.text_html, reply.text_html[-300:]
+
+
+# -- small talk
+GREETINGS = ["chào bot", "xin chào", "chao ban", "Chào bot!", "Xin chào ạ", "chào bạn nhé 😊", "hello bot",
+             "Em chào bot ạ", "xin chào các đồng chí", "  Chào   BOT  ! "]
+THANKS = ["cảm ơn", "cam on bot nhe", "cảm ơn bot nhé", "Cảm ơn nhiều!", "cám ơn bạn nha 🙏", "thanks",
+          "thank you bot", "ok cảm ơn", "xin cảm ơn ạ", "cảm ơn bot rất nhiều 👍🏻"]
+ACKS = ["ok", "👍", "OK!", "oke nha", "👍🏻", "vâng ạ", "ok bot"]
+NOT_SMALL_TALK = [
+    "chào cờ đầu tuần",
+    "Chào bot, trách nhiệm người đứng đầu là gì?",
+    "Cảm ơn bot, cho hỏi tiếp công dân định kỳ thế nào?",
+    "thư cảm ơn nhân dân",
+    "ok vậy trách nhiệm người đứng đầu",
+    "chào mừng ngày thành lập Mặt trận",
+    "???",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(t, "greeting") for t in GREETINGS] + [(t, "thanks") for t in THANKS] + [(t, "ack") for t in ACKS],
+)
+async def test_small_talk_gets_a_short_reply_not_a_search(conv, querylog, text, expected):
+    reply = await conv.handle_message(private(text))
+    want = {"greeting": M.SMALLTALK_GREETING_HTML.format(help="/help"), "thanks": M.SMALLTALK_THANKS_HTML,
+            "ack": M.SMALLTALK_ACK_HTML}[expected]
+    assert reply.text_html == want, (text, reply.text_html[:200])
+    assert not reply.buttons
+    assert_telegram_html(reply.text_html)
+    assert querylog.stats()["questions"] == 0  # not a question: neither asked nor unanswered in /thongke
+
+
+async def test_greeting_says_what_the_bot_does_and_points_to_help(conv):
+    text = (await conv.handle_message(private("xin chào"))).text_html
+    assert "đồng chí" in text and "dân vận" in text and "/help" in text
+    assert "Chưa tìm thấy" not in text
+    thanks = (await conv.handle_message(private("cảm ơn bot nhé"))).text_html
+    assert "Không có gì" in thanks and "Chưa tìm thấy" not in thanks
+
+
+@pytest.mark.parametrize("text", NOT_SMALL_TALK)
+async def test_questions_that_start_with_a_greeting_are_still_searched(conv, querylog, text):
+    reply = await conv.handle_message(private(text))
+    assert reply.text_html not in (
+        M.SMALLTALK_GREETING_HTML.format(help="/help"), M.SMALLTALK_THANKS_HTML, M.SMALLTALK_ACK_HTML
+    )
+    assert reply.text_html.startswith(("🔎", "Chưa tìm thấy")), reply.text_html[:200]
+    assert querylog.stats()["questions"] == 1
+
+
+async def test_small_talk_in_a_group_only_when_addressed(conv, querylog):
+    assert await conv.handle_message(group("chào bot")) is None
+    assert await conv.handle_message(group("cảm ơn các đồng chí")) is None
+    hello = await conv.handle_message(group("@danvan_test_bot chào bot"))
+    assert hello.text_html == M.SMALLTALK_GREETING_HTML.format(help="/help@danvan_test_bot")  # a bare /help is
+    thanks = await conv.handle_message(group("cảm ơn nhé", reply_to_bot=True))       # ignored in a group
+    assert thanks.text_html == M.SMALLTALK_THANKS_HTML
+    assert (await conv.handle_message(group("/hoi@danvan_test_bot cảm ơn"))).text_html == M.SMALLTALK_THANKS_HTML
+    assert querylog.stats()["questions"] == 0
