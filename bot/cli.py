@@ -161,12 +161,22 @@ def add_viewer_options(p) -> None:
     who.add_argument("--all", action="store_true", help="xem mọi văn bản, kể cả nội bộ, hạn chế (người vận hành)")
 
 
+def reach_word(visibility: str | None) -> str:
+    """A document's reach in words ('nội bộ'); '' for public. An unknown value counts as restricted, as it
+    does in the index."""
+    from bot import messages as M
+
+    if visibility in (None, "", "public"):
+        return ""
+    return M.REACH_WORDS.get(visibility, M.REACH_WORDS["restricted"])
+
+
 def format_hits(result) -> str:
     if not result.hits:
         return "Không tìm thấy đoạn văn bản nào phù hợp."
     lines = [] if result.confident else ["(Độ tin cậy thấp: có thể không có văn bản trả lời câu hỏi này.)", ""]
     for i, h in enumerate(result.hits, 1):
-        meta = " · ".join(filter(None, [h.number, h.issued, *([h.visibility] if h.visibility != "public" else [])]))
+        meta = " · ".join(filter(None, [h.number, h.issued, reach_word(h.visibility)]))
         lines.append(f"{i}. {h.title}" + (f" [{meta}]" if meta else "") + f"  (điểm {h.score:.2f})")
         if h.heading:
             lines.append(f"   {h.heading}")
@@ -184,10 +194,11 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        print(format_hits(result))
+        print(format_hits(result), flush=True)  # before the hint: both may go to one file or pipe
         if viewer == Viewer.public():
-            print("(Chỉ tìm trong văn bản công khai; --as USER_ID hoặc --all để tìm cả văn bản nội bộ.)",
-                  file=sys.stderr)
+            from bot import messages as M
+
+            print(M.CLI_PUBLIC_ONLY, file=sys.stderr, flush=True)
     return 0
 
 

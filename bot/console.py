@@ -1,7 +1,8 @@
 """The terminal chat: the same conversation as on Telegram, one line of stdin per message (a pipe works
 too; EOF ends the chat). Replies are printed as plain text; a reply's buttons are numbered and pressed with
-/1, /2, … The person at the terminal is the local operator, so admin commands (/reindex, /thongke, /xoa)
-work here."""
+/1, /2, … — the buttons of the last message printed (a pop-up notice keeps them; a message without buttons
+leaves none to press, as an older message's buttons are no longer on screen). The person at the terminal is
+the local operator, so admin commands (/reindex, /thongke, /xoa) work here."""
 
 from __future__ import annotations
 
@@ -73,8 +74,8 @@ class Console:
         if reply.text_html:
             print(html_to_text(reply.text_html, self.bold), file=self.out)
             buttons = [b for row in reply.buttons for b in row if b.data]
+            self.buttons = [b.data for b in buttons]  # /N: the last message shown; none if it has none
             if buttons:
-                self.buttons = [b.data for b in buttons]
                 labels = " · ".join(f"[/{i}] {b.text}" for i, b in enumerate(buttons, 1))
                 print(M.CONSOLE_BUTTONS.format(buttons=labels), file=self.out)
             print(file=self.out)
@@ -95,7 +96,8 @@ class Console:
         if text[0] in "/#" and text[1:].isdigit():
             n = int(text[1:])
             if not 1 <= n <= len(self.buttons):
-                print(M.CONSOLE_NO_BUTTON.format(n=n), file=self.out, flush=True)
+                template = M.CONSOLE_NO_BUTTON if self.buttons else M.CONSOLE_NO_BUTTONS
+                print(template.format(n=n), file=self.out, flush=True)
                 return
             self.show(await self.conv.handle_button(who, self.buttons[n - 1]))
             return

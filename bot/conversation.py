@@ -36,7 +36,7 @@ from indexer.query import find_refs
 from indexer.search import DocumentInfo, Hit, Result, Searcher
 from indexer.visibility import Viewer
 
-from . import access
+from . import access, smalltalk
 from . import messages as M
 from .config import MB, Config
 from .formatting import TELEGRAM_LIMIT, date_vi, decimal_vi, esc, esc_clip, join_blocks, length, marked_html
@@ -378,7 +378,22 @@ class Conversation(RealWorld):
     async def _cmd_about(self, msg: Incoming, arg: str) -> Reply:
         searcher = await self.open()
         stats = searcher.stats(self.viewer(msg)) if searcher else {"documents": 0, "passages": 0}
-        return Reply(M.ABOUT_HTML.format(documents=stats["documents"], passages=stats["passages"]))
+        holdings = self._hidden_only(searcher, msg) if not stats["documents"] else None
+        if holdings is None:
+            holdings = M.ABOUT_COUNTS_HTML.format(documents=stats["documents"], passages=stats["passages"])
+        return Reply(M.ABOUT_HTML.format(holdings=holdings))
+
+    @staticmethod
+    def _hidden_only(searcher: Searcher | None, who: Incoming) -> str | None:
+        """For a reader who may see none of the documents: None when the index holds none either (nothing to
+        explain), else that documents exist but none is open here and how they are opened — the count and
+        the flags for the operator at the terminal, no count for a chat (README: Who sees what)."""
+        total = len(searcher.documents) if searcher else 0
+        if not total:
+            return None
+        if who.chat_type == CONSOLE:
+            return M.HIDDEN_ONLY_CONSOLE_HTML.format(documents=total)
+        return M.HIDDEN_ONLY_HTML
 
     async def _cmd_ask(self, msg: Incoming, arg: str) -> Reply:
         if not arg:
@@ -393,6 +408,9 @@ class Conversation(RealWorld):
     # -- answers
     async def answer(self, msg: Incoming, question: str) -> Reply:
         question = re.sub(r"\s+", " ", visible(question))
+        chat = smalltalk.kind(question)
+        if chat is not None:  # a greeting or thanks: a short reply, no search, nothing in the query log
+            return self._small_talk(msg, chat)
         clipped = len(question) > MAX_QUESTION_CHARS
         if clipped:  # at a word boundary when there is one in the second half
             head = question[:MAX_QUESTION_CHARS]
@@ -402,6 +420,13 @@ class Conversation(RealWorld):
         if clipped and reply.text_html:
             reply.text_html = join_blocks([reply.text_html, M.QUESTION_CLIPPED_HTML.format(limit=MAX_QUESTION_CHARS)])
         return reply
+
+    def _small_talk(self, msg: Incoming, chat: str) -> Reply:
+        if chat == smalltalk.GREETING:
+            group = msg.chat_type not in (PRIVATE, CONSOLE) and self.bot_username
+            # a bare /help in a group may be meant for another bot and is not answered: name this one
+            return Reply(M.SMALLTALK_GREETING_HTML.format(help=f"/help@{esc(self.bot_username)}" if group else "/help"))
+        return Reply(M.SMALLTALK_THANKS_HTML if chat == smalltalk.THANKS else M.SMALLTALK_ACK_HTML)
 
     async def _answer(self, msg: Incoming, question: str) -> Reply:
         result = await self._read(self._search_sync, question, ANSWERS_PER_PAGE + 1, 0, self.viewer(msg))
@@ -502,7 +527,7 @@ class Conversation(RealWorld):
             if kind == "c" and len(args) == 1:
                 return await self._read(self._card_by_passage_sync, number(args[0]), self.viewer(who))
             if kind == "l" and len(args) == 1:
-                reply = await self._read(self._list_sync, number(args[0]), self.viewer(who))
+                reply = await self._read(self._list_sync, number(args[0]), who)
                 reply.edit = True
                 return reply
             if kind == "v" and len(args) == 2 and args[1] in ("+", "-"):
@@ -659,13 +684,14 @@ class Conversation(RealWorld):
             page = max(0, number(arg) - 1)
         except ValueError:
             page = 0
-        return await self._read(self._list_sync, page, self.viewer(msg))
+        return await self._read(self._list_sync, page, msg)
 
-    def _list_sync(self, page: int, viewer: Viewer) -> Reply:
+    def _list_sync(self, page: int, who: Incoming) -> Reply:
+        viewer = self.viewer(who)
         searcher = self._open_sync()
         docs = searcher.visible_documents(viewer) if searcher else []
         if not docs:
-            return Reply(M.LIST_EMPTY_HTML)
+            return Reply(self._hidden_only(searcher, who) or M.LIST_EMPTY_HTML)
         docs.sort(key=lambda d: (d.issued or "", d.title), reverse=True)
         pages = math.ceil(len(docs) / DOCS_PER_PAGE)
         page = min(max(page, 0), pages - 1)

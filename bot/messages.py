@@ -25,8 +25,9 @@ ADMIN_COMMANDS = [
 # -- help and introduction
 HELP_HTML = (
     "<b>Hỏi đáp Dân vận</b> — tra cứu nhanh các văn bản về công tác dân vận.\n\n"
-    "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt có dấu. Bot trả lời bằng các đoạn trích nguyên văn "
-    "từ văn bản, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu.\n\n"
+    "<b>Cách hỏi:</b> gõ câu hỏi bằng tiếng Việt, có dấu hoặc không dấu đều được. Bot hiểu các chữ viết tắt "
+    'như UBND, HĐND, MTTQ và số hiệu viết gọn như "NĐ 59", "CT 33". Bot trả lời bằng các đoạn trích '
+    "từ văn bản đã lập chỉ mục, kèm số hiệu, ngày ban hành và nguồn để đồng chí đối chiếu văn bản gốc.\n\n"
     "<b>Ví dụ:</b>\n"
     "• Trách nhiệm của người đứng đầu trong công tác dân vận là gì?\n"
     '• Phong trào thi đua "Dân vận khéo"\n'
@@ -46,8 +47,9 @@ HELP_GROUP_HINT_HTML = (
     "<b>Ở cuộc trò chuyện bất kỳ:</b> gõ @{username} &lt;câu hỏi&gt; rồi chọn đoạn trích để gửi."
 )
 ADMIN_HELP_HTML = (
-    "\n\n<b>Quản trị viên:</b> gửi tệp (.docx, .doc, .odt, .pdf, .txt, .md, .html) vào đây để bổ sung văn bản; "
-    "/reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
+    "\n\n<b>Quản trị viên:</b> gửi tệp vào đây để bổ sung văn bản: .docx, .doc, .rtf, .odt, .pdf, .txt, .md, "
+    ".html, hoặc ảnh chụp, bản quét .jpg, .png, .tif (đọc bằng OCR); gửi đường link (https://…) để tải một "
+    "trang tin. /reindex — lập lại chỉ mục; /xoa &lt;mã văn bản&gt; — xóa văn bản; /thongke — thống kê.\n"
     "Phạm vi xem của tệp gửi lên: ghi vào chú thích (caption) của tệp /congkhai (ai cũng xem được), "
     "/noibo (lưu hành nội bộ) hoặc /hanche &lt;nhóm&gt; (chỉ nhóm đó, ví dụ /hanche bdv). "
     "Không ghi: theo phần đầu tệp hoặc thư mục, mặc định là nội bộ."
@@ -55,15 +57,30 @@ ADMIN_HELP_HTML = (
 ABOUT_HTML = (
     "<b>Hỏi đáp Dân vận</b> là trợ lý tra cứu văn bản về công tác dân vận dành cho cán bộ.\n\n"
     "Bot tìm trong các văn bản đã được nạp (chỉ thị, nghị quyết, nghị định, quy chế, kế hoạch...) "
-    "những đoạn liên quan nhất đến câu hỏi và trích nguyên văn, kèm số hiệu, ngày ban hành và nguồn. "
+    "những đoạn liên quan nhất đến câu hỏi và trích ra, kèm số hiệu, ngày ban hành và nguồn. "
+    "Một số văn bản có thể là thẻ tóm tắt do người biên soạn diễn đạt lại (khi đó thẻ ghi rõ). "
     "Bot không tự soạn câu trả lời và không thay thế văn bản gốc: khi trích dẫn hoặc áp dụng, "
     "cần đối chiếu toàn văn đã được công bố chính thức.\n\n"
-    "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
+    "{holdings}"
+)
+ABOUT_COUNTS_HTML = "Hiện bot có {documents} văn bản ({passages} đoạn). Gõ /danhsach để xem, /help để biết cách hỏi."
+# The index holds documents but none may be shown here (/danhsach, /gioithieu): no count, no title.
+HIDDEN_ONLY_HTML = (
+    "Bot có văn bản nhưng chưa có văn bản nào được mở cho cuộc trò chuyện này. Quản trị viên có thể cấp quyền xem "
+    "(members, audiences trong tệp cấu hình của bot) hoặc đặt văn bản ở phạm vi công khai "
+    "(/congkhai khi gửi tệp, <code>visibility: public</code> ở phần đầu văn bản)."
+)
+# The same in the terminal chat, for the operator: the count and how to open them.
+HIDDEN_ONLY_CONSOLE_HTML = (
+    "Chỉ mục có {documents} văn bản nhưng không văn bản nào được xem ở đây (mặc định terminal chỉ đọc văn bản "
+    "công khai; văn bản không ghi phạm vi là nội bộ). Để mở: chạy lại với --all, hoặc --as USER_ID --config "
+    "&lt;tệp cấu hình&gt;; hoặc cho văn bản là công khai: <code>visibility: public</code> ở phần đầu văn bản "
+    "(rồi gõ /reindex), hay visibility.default / visibility.folders trong tệp cấu hình (rồi chạy lại với --config)."
 )
 
 # -- answers
 ANSWER_HEADER_HTML = "🔎 <b>Kết quả cho:</b> <i>{question}</i>"
-ANSWER_FOOTER_HTML = "<i>Đoạn trích nguyên văn; cần đối chiếu văn bản gốc khi áp dụng.</i>"
+ANSWER_FOOTER_HTML = "<i>Đoạn trích từ văn bản đã lập chỉ mục; cần đối chiếu văn bản gốc khi áp dụng.</i>"
 NUMBER_LABEL = "Số hiệu"
 DATE_LABEL = "ngày"
 SOURCE_LABEL_HTML = "Nguồn:"
@@ -96,6 +113,14 @@ EMPTY_QUESTION_HTML = (
     "Đồng chí gõ câu hỏi bằng chữ, ví dụ: <i>trách nhiệm người đứng đầu trong công tác dân vận</i>. "
     "Gõ /help để xem hướng dẫn."
 )
+# Small talk (bot/smalltalk.py): short replies instead of a search. {help}: /help, or /help@bot in a group.
+SMALLTALK_GREETING_HTML = (
+    "Chào đồng chí! Bot <b>Hỏi đáp Dân vận</b> giúp tra cứu các văn bản về công tác dân vận: đồng chí gõ câu hỏi "
+    "(có dấu hoặc không dấu đều được), bot trả về các đoạn văn bản liên quan kèm số hiệu và nguồn. "
+    "Gõ {help} để xem hướng dẫn và ví dụ."
+)
+SMALLTALK_THANKS_HTML = "Không có gì ạ! Đồng chí cần tra cứu thêm cứ gõ câu hỏi."
+SMALLTALK_ACK_HTML = "Vâng ạ. Khi cần tra cứu, đồng chí cứ gõ câu hỏi."
 QUESTION_CLIPPED_HTML = "<i>(Câu hỏi dài: bot chỉ dùng {limit} ký tự đầu.)</i>"
 ERROR_HTML = "Xin lỗi, bot gặp sự cố khi xử lý yêu cầu này. Đồng chí vui lòng thử lại sau ít phút."
 
@@ -231,12 +256,17 @@ CONSOLE_WELCOME = (
 CONSOLE_NO_TOKEN = "Chưa có biến môi trường TELEGRAM_BOT_TOKEN: mở trò chuyện trên terminal với cùng các câu trả lời của bot."
 CONSOLE_BUTTONS = "Nút: {buttons}"
 CONSOLE_NO_BUTTON = "Không có nút số {n}."
+CONSOLE_NO_BUTTONS = "Không có nút số {n}: tin nhắn vừa rồi không có nút nào."
 CONSOLE_NOTICE = "({notice})"
 CONSOLE_BUILDING = "Chưa có chỉ mục, đang lập chỉ mục từ {knowledge} ..."
 CONSOLE_RELABELLING = (
     "Chỉ mục được lập theo quy tắc phạm vi xem (visibility) khác cấu hình, hoặc bằng phiên bản cũ: đang cập nhật ..."
 )
 CONFIG_ERROR = "LỖI cấu hình: {error}"
+
+# -- command line (plain text)
+CLI_PUBLIC_ONLY = "(Chỉ tìm trong văn bản công khai; --as USER_ID hoặc --all để tìm cả văn bản nội bộ.)"
+REACH_WORDS = {"public": "công khai", "internal": "nội bộ", "restricted": "hạn chế"}  # `danvan ask` labels
 
 # -- configuration errors
 CONFIG_MISSING = "không tìm thấy tệp cấu hình {path}"

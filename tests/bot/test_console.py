@@ -118,3 +118,17 @@ async def test_console_without_index_says_so(tmp_path, querylog):
         "Bot chưa có văn bản nào để tra cứu" in out.getvalue()
         and "Bot chưa có văn bản nào." in out.getvalue()
     )
+
+
+async def test_button_numbers_refer_to_the_last_reply_only(conv):
+    """/N presses a button of the reply just shown: after a reply without buttons (nothing found) there is
+    none to press, and an older answer's buttons are not pressed instead."""
+    out = io.StringIO()
+    stdin = io.StringIO("trách nhiệm người đứng đầu\nxyzzy qwerty plugh\n/1\n/vanban CT 33\n/1\n")
+    await Console(conv, out).run(stdin)
+    text = out.getvalue()
+    answer, rest = text.split("Chưa tìm thấy nội dung phù hợp", 1)
+    assert "[/1] Xem thêm ▶" in answer
+    assert "Không có nút số 1: tin nhắn vừa rồi không có nút nào." in rest
+    assert "Kết quả cho" not in rest and "4. " not in rest  # the old answer's "Xem thêm" was not pressed
+    assert "📖 Chỉ thị về tăng cường" in rest  # the card's only button, Toàn văn, works again

@@ -597,3 +597,115 @@ async def test_a_document_the_bot_lacks_is_named_in_the_answer(conv, querylog):
         assert reply.text_html != M.DOCUMENT_MISSING_HTML.format(question=question)
     reply = await conv.handle_message(private("luật 2022 về dân chủ ở cơ sở có những nội dung gì"))
     assert "Luật" in reply.text_html and reply.buttons  # the law is found by its year
+
+
+async def test_help_says_accents_are_optional_and_shorthand_works(conv):
+    """/help invites questions typed on a phone: accents optional, abbreviations and short numbers understood
+    (and they are: each example the help gives finds its passage)."""
+    text = html_to_text((await conv.handle_message(private("/help"))).text_html)
+    assert "có dấu hoặc không dấu đều được" in text
+    assert "bằng tiếng Việt có dấu." not in text
+    for shorthand in ("UBND", "HĐND", "MTTQ", '"NĐ 59"', '"CT 33"'):
+        assert shorthand in text, shorthand
+    for question in ("trach nhiem nguoi dung dau", "UBND tiếp công dân", "CT 33 phong trào thi đua"):
+        reply = await conv.handle_message(private(question))
+        assert reply.text_html.startswith("🔎") and "33/CT-TTg" in reply.text_html, question
+
+
+async def test_admin_help_lists_every_accepted_file_type(conv):
+    """Every suffix the indexer reads (one spelling of each: .jpg for .jpeg) is named in the admins' /help,
+    and links are mentioned; spreadsheets, which are refused, are not offered."""
+    from indexer.documents import SUPPORTED, UNSUPPORTED_DOCUMENTS
+
+    text = (await conv.handle_message(private("/help", user=ADMIN))).text_html
+    admin = text[text.index("Quản trị viên"):]
+    same = {".jpeg": ".jpg", ".tiff": ".tif", ".markdown": ".md", ".htm": ".html"}
+    for suffix in SUPPORTED:
+        shown = same.get(suffix, suffix)
+        assert re.search(re.escape(shown) + r"(?![a-z])", admin), suffix
+    for suffix in UNSUPPORTED_DOCUMENTS:
+        assert not re.search(re.escape(suffix) + r"(?![a-z])", admin), suffix
+    assert "https://" in admin  # a news page is added by sending its link
+
+
+async def test_answers_do_not_claim_verbatim_quotes(tmp_path):
+    """The bundled fact cards are paraphrases written by the project, not the documents' text: an answer from
+    one, /help and /gioithieu must not call what they show 'nguyên văn' (verbatim)."""
+    from indexer.search import default_knowledge_dir
+
+    knowledge = tmp_path / "k"
+    knowledge.mkdir()
+    card = default_knowledge_dir() / "van-ban-chinh" / "ct-33-2021-ct-ttg.md"
+    (knowledge / card.name).write_text(card.read_text(encoding="utf-8"), encoding="utf-8")
+    build(knowledge, tmp_path / "i.db", visibility=OPEN)
+    conv = Conversation(Config.for_paths(knowledge, tmp_path / "i.db", visibility=OPEN), QueryLog(tmp_path / "q.db"))
+    answer = await conv.handle_message(private("Chỉ thị 33 yêu cầu gì về tiếp công dân, đối thoại với nhân dân?"))
+    assert answer.text_html.startswith("🔎") and "33/CT-TTg" in answer.text_html
+    assert "diễn đạt lại" in (card.read_text(encoding="utf-8"))  # the card says what it is
+    assert answer.text_html.endswith(M.ANSWER_FOOTER_HTML)
+    assert "Đoạn trích từ văn bản đã lập chỉ mục" in M.ANSWER_FOOTER_HTML
+    assert "đối chiếu văn bản gốc" in M.ANSWER_FOOTER_HTML
+    help_ = await conv.handle_message(private("/help"))
+    about = await conv.handle_message(private("/gioithieu"))
+    for reply in (answer, help_, about):
+        assert "nguyên văn" not in reply.text_html, reply.text_html[-300:]
+
+
+# -- small talk
+GREETINGS = ["chào bot", "xin chào", "chao ban", "Chào bot!", "Xin chào ạ", "chào bạn nhé 😊", "hello bot",
+             "Em chào bot ạ", "xin chào các đồng chí", "  Chào   BOT  ! "]
+THANKS = ["cảm ơn", "cam on bot nhe", "cảm ơn bot nhé", "Cảm ơn nhiều!", "cám ơn bạn nha 🙏", "thanks",
+          "thank you bot", "ok cảm ơn", "xin cảm ơn ạ", "cảm ơn bot rất nhiều 👍🏻"]
+ACKS = ["ok", "👍", "OK!", "oke nha", "👍🏻", "vâng ạ", "ok bot"]
+NOT_SMALL_TALK = [
+    "chào cờ đầu tuần",
+    "Chào bot, trách nhiệm người đứng đầu là gì?",
+    "Cảm ơn bot, cho hỏi tiếp công dân định kỳ thế nào?",
+    "thư cảm ơn nhân dân",
+    "ok vậy trách nhiệm người đứng đầu",
+    "chào mừng ngày thành lập Mặt trận",
+    "???",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(t, "greeting") for t in GREETINGS] + [(t, "thanks") for t in THANKS] + [(t, "ack") for t in ACKS],
+)
+async def test_small_talk_gets_a_short_reply_not_a_search(conv, querylog, text, expected):
+    reply = await conv.handle_message(private(text))
+    want = {"greeting": M.SMALLTALK_GREETING_HTML.format(help="/help"), "thanks": M.SMALLTALK_THANKS_HTML,
+            "ack": M.SMALLTALK_ACK_HTML}[expected]
+    assert reply.text_html == want, (text, reply.text_html[:200])
+    assert not reply.buttons
+    assert_telegram_html(reply.text_html)
+    assert querylog.stats()["questions"] == 0  # not a question: neither asked nor unanswered in /thongke
+
+
+async def test_greeting_says_what_the_bot_does_and_points_to_help(conv):
+    text = (await conv.handle_message(private("xin chào"))).text_html
+    assert "đồng chí" in text and "dân vận" in text and "/help" in text
+    assert "Chưa tìm thấy" not in text
+    thanks = (await conv.handle_message(private("cảm ơn bot nhé"))).text_html
+    assert "Không có gì" in thanks and "Chưa tìm thấy" not in thanks
+
+
+@pytest.mark.parametrize("text", NOT_SMALL_TALK)
+async def test_questions_that_start_with_a_greeting_are_still_searched(conv, querylog, text):
+    reply = await conv.handle_message(private(text))
+    assert reply.text_html not in (
+        M.SMALLTALK_GREETING_HTML.format(help="/help"), M.SMALLTALK_THANKS_HTML, M.SMALLTALK_ACK_HTML
+    )
+    assert reply.text_html.startswith(("🔎", "Chưa tìm thấy")), reply.text_html[:200]
+    assert querylog.stats()["questions"] == 1
+
+
+async def test_small_talk_in_a_group_only_when_addressed(conv, querylog):
+    assert await conv.handle_message(group("chào bot")) is None
+    assert await conv.handle_message(group("cảm ơn các đồng chí")) is None
+    hello = await conv.handle_message(group("@danvan_test_bot chào bot"))
+    assert hello.text_html == M.SMALLTALK_GREETING_HTML.format(help="/help@danvan_test_bot")  # a bare /help is
+    thanks = await conv.handle_message(group("cảm ơn nhé", reply_to_bot=True))       # ignored in a group
+    assert thanks.text_html == M.SMALLTALK_THANKS_HTML
+    assert (await conv.handle_message(group("/hoi@danvan_test_bot cảm ơn"))).text_html == M.SMALLTALK_THANKS_HTML
+    assert querylog.stats()["questions"] == 0

@@ -12,13 +12,15 @@ import pytest
 
 from bot import messages as M
 from bot.access import chat_viewer, user_viewer, viewer_for
+from bot.config import Config
 from bot.conversation import CONSOLE, Conversation, Incoming
-from bot.formatting import esc
+from bot.formatting import esc, html_to_text
 from bot.querylog import QueryLog
+from indexer.store import build
 from indexer.visibility import Viewer
 
 from .bot_testkit import assert_telegram_html, buttons_of
-from .conftest import ADMIN
+from .conftest import ADMIN, write_knowledge
 from .visibility_world import (
     BDV_GROUP,
     BDV_USER,
@@ -321,7 +323,7 @@ def test_cli_answers_as_the_public_unless_given_as_or_all(world):
     assert "07-ĐA/BDV" not in proc.stdout and "Suối Ngang dự kiến" not in proc.stdout
     assert_no_leak(proc.stdout)
     proc = cli("ask", "--db", db, "--config", conf, "--as", str(BDV_USER), question)
-    assert "07-ĐA/BDV" in proc.stdout and "restricted" in proc.stdout
+    assert "07-ĐA/BDV" in proc.stdout and "hạn chế" in proc.stdout
     proc = cli("ask", "--db", db, "--as", "5", "--all", question)
     assert proc.returncode == 2  # one or the other
 
@@ -447,3 +449,47 @@ def test_start_brings_the_index_in_line_with_the_config(tmp_path):
     assert old.search("người đứng đầu", viewer=Viewer.everything()).hits
     ensure_index(tightened, out=err)
     assert Searcher(config.db).search("người đứng đầu", viewer=Viewer.member()).hits
+
+
+# -- documents exist, none may be seen here ---------------------------------------------------------------------
+@pytest.fixture
+def all_internal(tmp_path):
+    """The test documents indexed without a config: internal by the default, nothing public."""
+    knowledge = write_knowledge(tmp_path / "knowledge")
+    db = tmp_path / "data" / "index.db"
+    build(knowledge, db)
+    log = QueryLog(tmp_path / "data" / "q.db")
+    conv = Conversation(Config.for_paths(knowledge, db, admins=frozenset({ADMIN}), rate_limit=0), log,
+                        bot_username="danvan_test_bot")
+    yield conv
+    conv.close()
+    log.close()
+
+
+async def test_danhsach_and_gioithieu_say_when_documents_are_there_but_none_may_be_seen(all_internal):
+    """Not 'Bot chưa có văn bản nào' / '0 văn bản' while /thongke counts 3: the reader is told that documents
+    exist but none is open to this chat, and how they are opened; the terminal's operator gets the count and
+    the flags. No title, number or count reaches a Telegram reader."""
+    conv = all_internal
+    stats = html_to_text((await conv.handle_message(private("/thongke", ADMIN))).text_html)
+    assert "Chỉ mục: 3 văn bản" in stats
+    for who in (private("/danhsach", OUTSIDER), in_group("/danhsach@danvan_test_bot", PUBLIC_GROUP, ADMIN)):
+        text = (await conv.handle_message(who)).text_html
+        assert M.LIST_EMPTY_HTML not in text and text == M.HIDDEN_ONLY_HTML
+        assert "3" not in text and "33/CT-TTg" not in text and "Minh Hòa" not in text
+        assert "công khai" in text and "quản trị viên" in text.lower()
+    about = (await conv.handle_message(private("/gioithieu", OUTSIDER))).text_html
+    assert M.HIDDEN_ONLY_HTML in about and "0 văn bản" not in about and "Hiện bot có" not in about
+    assert_telegram_html(about)
+    listing = (await conv.handle_button(press(OUTSIDER), "l:0")).text_html  # an old list page's button
+    assert listing == M.HIDDEN_ONLY_HTML
+    console = Incoming(0, 0, CONSOLE, "/danhsach")  # the operator at the terminal, reading as the public
+    for text in [(await conv.handle_message(console)).text_html,
+                 (await conv.handle_message(Incoming(0, 0, CONSOLE, "/gioithieu"))).text_html]:
+        plain = html_to_text(text)
+        assert "Chỉ mục có 3 văn bản" in plain and "--all" in plain and "visibility: public" in plain, plain
+        assert_telegram_html(text)
+    # whoever may see some still gets the list and the count
+    admin = (await conv.handle_message(private("/danhsach", ADMIN))).text_html
+    assert "(3) — trang 1/1" in admin
+    assert "Hiện bot có 3 văn bản" in (await conv.handle_message(private("/gioithieu", ADMIN))).text_html
