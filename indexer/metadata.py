@@ -133,9 +133,9 @@ def infer_title(lines: list[str], body: str) -> str | None:
         if not 12 <= len(text) <= 300 or is_chrome(text) or _DATE_LINE.match(text) or _PLACE_DATE.match(text):
             continue
         folded = fold(text)
-        if _LETTERHEAD.match(folded):
-            continue
         words = folded.split()
+        if _LETTERHEAD.match(folded) and (text.isupper() or len(words) <= 8):
+            continue  # "HUYỆN ỦY GIAO THỦY"; not "Huyện ủy triển khai công tác Dân vận năm 2021."
         if len(words) < 6:
             continue
         if rest is None:

@@ -84,6 +84,17 @@ def test_inferred_number_type_and_date_from_header():
     assert doc.issued == "2021-11-26"
 
 
+def test_a_news_title_that_opens_with_a_committee_is_no_letterhead():
+    """"Huyện ủy …" in capitals is a letterhead; a long sentence-case line that opens with it is the title, not
+    the photo caption further down."""
+    text = ("HUYỆN ỦY AN HÒA\n\nHuyện ủy An Hòa triển khai nhiệm vụ công tác dân vận năm 2031.\n\n"
+            "Sáng 5/1, Huyện ủy An Hòa tổ chức hội nghị triển khai nhiệm vụ công tác dân vận năm 2031 với sự tham "
+            "dự của cán bộ làm công tác dân vận các xã, thị trấn trong huyện.\n\n"
+            "Đồng chí Trần Văn B - Phó Bí thư Huyện ủy phát biểu chỉ đạo hội nghị triển khai công tác dân vận.\n")
+    assert parse(text.encode(), ".txt", "tin-an-hoa").title == (
+        "Huyện ủy An Hòa triển khai nhiệm vụ công tác dân vận năm 2031")
+
+
 def test_broken_front_matter_warns_and_keeps_text():
     data = "---\ntitle: [unclosed\n---\nNội dung văn bản về công tác dân vận ở cơ sở.\n".encode()
     doc = parse(data, ".md", "x")
