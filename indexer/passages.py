@@ -27,6 +27,8 @@ _POINT = re.compile(r"^[a-zđ]\)\s")  # an điểm: "b) Hướng dẫn việc th
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
 
 LEVEL_CHAPTER, LEVEL_SECTION, LEVEL_SUBSECTION, LEVEL_ARTICLE = 0, 1, 2, 3
+_LEGAL = ((_CHAPTER, LEVEL_CHAPTER), (_SECTION, LEVEL_SECTION), (_SUBSECTION, LEVEL_SUBSECTION),
+          (_ARTICLE, LEVEL_ARTICLE))
 
 
 @dataclass
@@ -37,10 +39,17 @@ class Passage:
 
 
 def heading_level(line: str) -> int | None:
-    """The level of a heading line, or None for body text."""
-    if _CHAPTER.match(line) or _MD_HEADING.match(line) and len(_MD_HEADING.match(line).group(1)) <= 2:
+    """The level of a heading line, or None for body text. A Markdown heading that is a legal one ("#### Điều
+    3. Cơ cấu tổ chức") takes that one's level, whatever its number of "#"."""
+    md = _MD_HEADING.match(line)
+    if md:
+        text = md.group(2).strip()
+        for pattern, level in _LEGAL:
+            if pattern.match(text) and (level != LEVEL_ARTICLE or len(text) <= 300):
+                return level
+    if _CHAPTER.match(line) or md and len(md.group(1)) <= 2:
         return LEVEL_CHAPTER
-    if _SECTION.match(line) or _ROMAN.match(line) and len(line) <= 200 or _MD_HEADING.match(line):
+    if _SECTION.match(line) or _ROMAN.match(line) and len(line) <= 200 or md:
         return LEVEL_SECTION
     if _SUBSECTION.match(line):
         return LEVEL_SUBSECTION

@@ -79,3 +79,12 @@ def test_a_passage_opening_on_a_point_carries_its_clause_lead_in():
     # the khoản opened in the first passage goes on in the second, which opens with its lead-in
     assert [line[:3] for line in second.text.split("\n")] == ["18.", "d) ", "e) ", "f) ", "19."]
     assert second.text.startswith("18. Về thực hiện công tác dân chủ, dân vận:\n")
+
+
+def test_a_markdown_heading_that_is_an_article_is_an_article():
+    """"#### Điều 3. …" is an article like "Điều 4. …" after it, not a section holding it."""
+    text = ("## Chương I\n\n#### Điều 3. Cơ cấu tổ chức\n\nBộ có các vụ, văn phòng, thanh tra và các cục giúp Bộ "
+            "trưởng thực hiện chức năng quản lý nhà nước.\n\nĐiều 4. Hiệu lực thi hành\n\nNghị định này có hiệu "
+            "lực thi hành từ ngày ký ban hành và thay thế các văn bản trước đây.\n")
+    headings = [p.heading for p in split(text)]
+    assert headings == ["Chương I › Điều 3. Cơ cấu tổ chức", "Chương I › Điều 4. Hiệu lực thi hành"]
