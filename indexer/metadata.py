@@ -50,7 +50,8 @@ _CHROME = re.compile(
     r"in bài viết|chia sẻ|share|print|about|home|trang chủ|detailcontroller|đăng nhập|login|"
     r"thứ (?:hai|ba|tư|năm|sáu|bảy|\d)\s*[-,]\s*\d{1,2}/\d{1,2}/\d{4}|chủ nhật\s*[-,]\s*\d{1,2}/\d{1,2}/\d{4}|"
     r"[a-z]|®.*|©.*|copyright.*|(?:cơ quan chủ quản|chịu trách nhiệm(?: chính)?|địa chỉ|điện thoại|fax|email|"
-    r"giấy phép(?: số)?|ghi rõ nguồn)\b.{0,200})\s*$",
+    r"giấy phép(?: số)?|ghi rõ nguồn)\b.{0,200}|liên kết web\w*|"
+    r".{0,100}\S\.(?:jpe?g|png|gif|webp|docx?|pdf|xlsx?|zip|rar))\s*$",  # an attachment's or image's file name
     re.IGNORECASE,
 )
 

@@ -75,6 +75,19 @@ def test_news_page_without_metadata_is_inferred_and_chrome_dropped(knowledge):
     assert "27 mô hình" in doc.text
 
 
+def test_attachment_and_image_file_names_are_chrome(tmp_path):
+    """A saved page's image captions and attachment links ("…_600_13032023.jpg", "Phu luc_… .doc") and its
+    link boxes are not text to answer with; a sentence that names a file is."""
+    page = ("Huyện An Hòa sơ kết công tác dân vận\n\nAnh hoi nghi_600_01022031.jpg\n\n"
+            "Hội nghị đánh giá kết quả công tác dân vận sáu tháng đầu năm của huyện.\n\n"
+            "Phu luc_kem theo ke hoach so 12.doc\n\nLiên kết website\n\n"
+            "Mẫu báo cáo đăng trên cổng thông tin của huyện, tệp mau-bao-cao.pdf.\n")
+    (tmp_path / "tin.txt").write_text(page, encoding="utf-8")
+    text = load(tmp_path / "tin.txt", tmp_path).text
+    assert ".jpg" not in text and "Phu luc" not in text and "Liên kết" not in text
+    assert "Hội nghị đánh giá" in text and "tệp mau-bao-cao.pdf." in text
+
+
 def test_inferred_number_type_and_date_from_header():
     text = ("ỦY BAN NHÂN DÂN XÃ AN PHÚ\nSố: 45/KH-UBND\nAn Phú, ngày 26 tháng 11 năm 2021\n\n"
             "KẾ HOẠCH\nThực hiện Chỉ thị số 33/CT-TTg ngày 26/11/2021 của Thủ tướng Chính phủ\n\n"
