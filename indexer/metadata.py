@@ -34,7 +34,7 @@ TYPE_NAMES = {fold(w): w for w in TYPE_WORDS}  # folded type word -> the word
 _CODE = r"[A-ZĐ][A-Za-zĐđ]{0,7}"
 # 33/CT-TTg, 59/2023/NĐ-CP, 10/2022/QH15, 1147-QĐ/BTGDVTW, 25-NQ/TW, 42-CTr/HU, 45/KH-UBND, 12-BC/BDV
 NUMBER_RE = re.compile(
-    rf"\b(\d{{1,5}})(?:/(\d{{4}}))?([/-])({_CODE}(?:\d{{1,3}})?)(?:([/-])({_CODE}(?:\d{{1,3}})?))?(?![\w/])"
+    rf"\b(\d{{1,5}}[a-z]?)(?:/(\d{{4}}))?([/-])({_CODE}(?:\d{{1,3}})?)(?:([/-])({_CODE}(?:\d{{1,3}})?))?(?![\w/])"
 )
 _DATE_SLASH = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_LINE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")

@@ -27,7 +27,7 @@ _PREFIX_ALT = "|".join(sorted(map(re.escape, _TYPE_PREFIXES), key=len, reverse=T
 # "ngày 12/3" after a number give its year and date instead).
 _QUANTITY = r"(?!\s+(?:thang|lan|buoc|nam(?!\s*(?:19|20)\d\d)|ngay(?!\s*\d))\b)"  # (folded: "quy" is also quy định)
 _SHORT_REF = re.compile(
-    rf"(?<!phap )\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}})(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
+    rf"(?<!phap )\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}}(?:[a-z](?![a-z]))?)(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
     r"(?:\s*(?:nam|ngay\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*((?:19|20)\d\d))?"
 )
 _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)

@@ -47,6 +47,7 @@ def test_document_references_in_questions():
     assert find_refs("báo cáo 6 tháng đầu năm 2024") == find_refs("kế hoạch 5 năm") == []
     assert find_refs("hướng dẫn 3 bước") == find_refs("quyết định 2 lần") == []
     assert find_refs("Kế hoạch 45 ngày 12/3/2024") == [DocRef("45", "kh", 2024)]
+    assert find_refs("Nghị quyết 8b-NQ/HNTW") == find_refs("NQ 8b về công tác quần chúng") == [DocRef("8b", "nq")]
     # "pháp luật" is no law's type word; a year after a type word may be a year: found if a document has that
     # number, counted as the question's year, never a document the bot lacks
     assert find_refs("theo quy định của pháp luật 2022") == find_refs("của pháp luật. 2 Ủy ban") == []
