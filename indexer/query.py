@@ -26,8 +26,9 @@ _PREFIX_ALT = "|".join(sorted(map(re.escape, _TYPE_PREFIXES), key=len, reverse=T
 # A count after a type word is no number: "báo cáo 6 tháng", "kế hoạch 5 năm", "hướng dẫn 3 bước" ("năm 2024" and
 # "ngày 12/3" after a number give its year and date instead).
 _QUANTITY = r"(?!\s+(?:thang|lan|buoc|nam(?!\s*(?:19|20)\d\d)|ngay(?!\s*\d))\b)"  # (folded: "quy" is also quy định)
+_NUMBER_PART = r"\d{1,5}(?:[a-z](?![a-z]))?"  # "33", "8b" (Nghị quyết 8b)
 _SHORT_REF = re.compile(
-    rf"(?<!phap )\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*(\d{{1,5}}(?:[a-z](?![a-z]))?)(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
+    rf"(?<!phap )\b({_PREFIX_ALT})\s*(?:so\s*)?[:.]?\s*({_NUMBER_PART})(?:\s*/\s*((?:19|20)\d\d))?(?![\d/]){_QUANTITY}"
     r"(?:\s*(?:nam|ngay\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*((?:19|20)\d\d))?"
 )
 _FULL_REF = re.compile(NUMBER_RE.pattern, re.IGNORECASE)
