@@ -24,6 +24,7 @@ from .visibility import INTERNAL, PUBLIC, RESTRICTED, Viewer
 # Boosts: multiplicative, so they reorder close candidates and never hide a strong answer.
 REF_BOOST = 1.0  # passages of a document the question names by number
 ARTICLE_BOOST = 1.0  # passages of an article the question names ("Điều 15")
+ARTICLE_POOL = 200  # candidates looked at for it
 YEAR_BOOST = 0.15  # documents of a year the question names
 TYPE_BOOST = 0.10  # documents of a type the question names ("nghị định", "kế hoạch")
 DUPLICATE_JACCARD = 0.8
@@ -165,9 +166,8 @@ class Searcher:
 
     # -- searching ----------------------------------------------------------------------------------------
     def boost(self, q: query_mod.Query) -> np.ndarray | None:
-        """Per-passage multipliers from what the question names (documents, years, types, articles), or None.
-        Callers hold the lock."""
-        if not (q.refs or q.years or q.types or q.articles) or not self.documents:
+        """Per-passage multipliers from what the question names (documents, years, types), or None."""
+        if not (q.refs or q.years or q.types) or not self.documents:
             return None
         factor = np.ones(len(self.documents))
         factor[self.named_documents(q.refs)] += REF_BOOST
@@ -175,19 +175,20 @@ class Searcher:
             factor[np.isin(self._doc_year, q.years)] += YEAR_BOOST
         if q.types:
             factor[np.isin(self._doc_type, q.types)] += TYPE_BOOST
-        factor = factor[self.passage_doc]
-        if q.articles:
-            rows = np.searchsorted(self.passage_ids, self._article_passages(q.articles))
-            factor[rows] *= 1 + ARTICLE_BOOST
-        return factor
+        return factor[self.passage_doc]
 
-    def _article_passages(self, articles: list[str]) -> list[int]:
-        """The ids of the passages whose innermost heading is one of these articles ("15" -> "Điều 15. …")."""
-        found = []
-        for article in articles:
-            rows = self._conn.execute("SELECT id, heading FROM passages WHERE heading LIKE ?", (f"%Điều {article}%",))
-            found += [pid for pid, heading in rows if _is_article(heading, articles)]
-        return found
+    def _articles_first(self, articles: list[str], order: np.ndarray, values: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates rescored: those under the heading of an article the question names ("Điều 15") count
+        1 + ARTICLE_BOOST times. (Only candidates are looked at: the article's own heading words, indexed with
+        it, bring it among them.)"""
+        pids = [int(self.passage_ids[i]) for i in order]
+        marks = ",".join("?" * len(pids))
+        headings = dict(self._conn.execute(f"SELECT id, heading FROM passages WHERE id IN ({marks})", pids))
+        values = values * np.array([1 + ARTICLE_BOOST if _is_article(headings.get(p) or "", articles) else 1.0
+                                    for p in pids])
+        best = np.lexsort((order, -values))
+        return order[best], values[best]
 
     def _asked_article(self, q: query_mod.Query, best: Hit) -> bool:
         """Is the best passage the article the question asks for by number ("Điều 36 Luật 10/2022 quy định gì"), of
@@ -294,8 +295,12 @@ class Searcher:
                 mask = allowed if mask is None else mask & allowed
             ids = self.vocab.lookup(q.terms)
             need = max(offset + k, rerank_mod.POOL)
-            order, values = self.index.top(ids, need + CANDIDATES, self.boost(q), mask)
+            order, values = self.index.top(ids, max(need + CANDIDATES, ARTICLE_POOL if q.articles else 0),
+                                           self.boost(q), mask)
             total = len(order)
+            if q.articles:
+                order, values = self._articles_first(q.articles, order, values)
+            order, values = order[:need + CANDIDATES], values[:need + CANDIDATES]
             hits = self._collapse(order, values, need=need)
             hits = rerank_mod.rerank(hits[:rerank_mod.POOL], text, [t for t in q.terms if "_" not in t],
                                      self._idf, q.wants) + hits[rerank_mod.POOL:]
