@@ -77,11 +77,16 @@ _FORMALITY = re.compile(
     re.DOTALL)
 
 
+_FRAME_MARK = re.compile(r"Nơi nhận|Hạnh phúc|Số:|Lưu\b|\b(?:TM|KT|K/T|T/M)\.|Kèm theo|---")
+
+
 @lru_cache(maxsize=512)
 def formality_share(text: str) -> float:
     """The share of a passage's words in a document's frame: its letterhead ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc", "Số: …", "Hà Nội, ngày 21 tháng 02 năm 2025"), its recipients ("Nơi nhận: …")
     and its signature block ("- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", "(Kèm theo Quyết định số …)")."""
+    if not _FRAME_MARK.search(text):  # (cheap first: a frame always has one of these)
+        return 0.0
     return 1 - len(_WORD.findall(_FORMALITY.sub(" ", text))) / max(1, len(_WORD.findall(text)))
 
 

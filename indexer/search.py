@@ -332,7 +332,7 @@ class Searcher:
             for i in chunk:
                 row = rows[int(self.passage_ids[i])]
                 words = frozenset().union(*rerank_mod.sentence_words(row[3]))
-                if any(_near_duplicate(words, w) or (h.doc != row[1] and _repeats(words, w)) for h, w in kept):
+                if any(_same_text(words, w, h.doc != row[1]) for h, w in kept):
                     continue
                 kept.append((self._hit(row, score_of[i]), words))
             if len(kept) >= need + 2:
@@ -524,17 +524,16 @@ def _cites(present: set[str], number: str) -> bool:
     return any(t[:len(number) + 1] in (number + "/", number + "-") for t in present)
 
 
-def _repeats(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Are most of the smaller passage's words in the other? For passages of two documents, the same text cut at
-    other places (a law and its codification, whose source notes shift where passages break)."""
-    small = min(len(a), len(b))
-    return small >= 10 and len(a & b) >= REPEATS * small
-
-
-def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Word-set Jaccard similarity of at least DUPLICATE_JACCARD (sizes that far apart cannot reach it)."""
+def _same_text(a: frozenset[str], b: frozenset[str], other_document: bool) -> bool:
+    """Do two passages' word sets show the same text: Jaccard similarity of at least DUPLICATE_JACCARD, or, for
+    passages of two documents, most of the smaller one's words in the other (REPEATS: the same text cut at other
+    places, as a law and its codification, whose source notes shift where passages break)?"""
     small, large = sorted((len(a), len(b)))
-    return small >= DUPLICATE_JACCARD * large and len(a & b) >= DUPLICATE_JACCARD * max(1, len(a | b))
+    if small < DUPLICATE_JACCARD * large and not other_document:  # sizes that far apart cannot reach it
+        return False
+    shared = len(a & b)
+    return (shared >= DUPLICATE_JACCARD * max(1, small + large - shared)
+            or other_document and small >= 10 and shared >= REPEATS * small)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
