@@ -182,6 +182,8 @@ class Searcher:
         """The candidates rescored: those under the heading of an article the question names ("Điều 15") count
         1 + ARTICLE_BOOST times. (Only candidates are looked at: the article's own heading words, indexed with
         it, bring it among them.)"""
+        if not len(order):
+            return order, values
         pids = [int(self.passage_ids[i]) for i in order]
         marks = ",".join("?" * len(pids))
         headings = dict(self._conn.execute(f"SELECT id, heading FROM passages WHERE id IN ({marks})", pids))
@@ -434,9 +436,9 @@ class Searcher:
         if not scope and has_diacritics(q.text):
             added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
             typed = set(raw_tokens(" ".join([q.text, *added])))
-            hit.marks = [(a, b) for a, b in hit.marks
-                         if hit.snippet[a:b].lower() in typed or _fold_token(hit.snippet[a:b]) in q.corrections.values()
-                         or not has_diacritics(hit.snippet[a:b])]
+            words = [(a, b, normalize(hit.snippet[a:b]).lower()) for a, b in hit.marks]  # ("hoà" as "hòa")
+            hit.marks = [(a, b) for a, b, w in words
+                         if w in typed or _fold_token(w) in q.corrections.values() or not has_diacritics(w)]
         return hit
 
     # -- browsing -----------------------------------------------------------------------------------------

@@ -143,6 +143,7 @@ def test_an_article_asked_for_by_number_comes_first(searcher):
         result = searcher.search(question)
         assert result.hits[0].heading.endswith("Điều 3. Hiệu lực thi hành") and result.confident, question
     assert not searcher.search("Điều 3 Nghị định 77/2031 quy định gì").confident  # a decree the index lacks
+    assert searcher.search("Điều 3 Luật 99/2030", allowed_docs=set()).hits == []  # no candidates, no error
 
 
 def test_a_passage_citing_a_document_the_bot_lacks_shows_where_it_cites_it(knowledge, tmp_path):
@@ -161,7 +162,7 @@ def test_a_passage_citing_a_document_the_bot_lacks_shows_where_it_cites_it(knowl
 
 def test_marks_follow_the_accents_typed(knowledge, tmp_path):
     (knowledge / "ban.md").write_text("Điều 4. Phối hợp\n\nỦy ban nhân dân cấp xã bàn với Ban Thanh tra nhân dân về "
-                                      "việc giám sát.\n", encoding="utf-8")
+                                      "việc giám sát và hoà giải.\n", encoding="utf-8")
     build(knowledge, tmp_path / "index.db")
     searcher = Searcher(tmp_path / "index.db", Abbreviations({"UBND": ["Ủy ban nhân dân"]}))
 
@@ -172,6 +173,7 @@ def test_marks_follow_the_accents_typed(knowledge, tmp_path):
     assert "Ban" in marked("Ủy ban xã phối hợp với Ban Thanh tra thế nào") and "bàn" not in marked(
         "Ủy ban xã phối hợp với Ban Thanh tra thế nào")  # typed with accents: "ban" is not "bàn"
     assert "bàn" in marked("uy ban xa phoi hop voi ban thanh tra the nao")  # typed without any: either
+    assert "hoà" in marked("Ủy ban xã hòa giải gì")  # the same word, its tone mark placed another way
     assert {"Ủy", "ban"} <= set(marked("UBND xã giám sát gì"))  # an abbreviation's expansion, as written there
 
 
