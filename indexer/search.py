@@ -432,7 +432,8 @@ class Searcher:
         """The hit's snippet and marks: a document's scope reads from its start; else the best sentences, with
         the question's words marked as typed (with accents, only those accents: "sở" does not mark "số"), or
         folded when typed without any, and the words added for it (abbreviations, wordings, spellings)."""
-        hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms)
+        weak = _title_terms(hit.title) if hit.number else frozenset()  # a rule's title names it; a report's tells
+        hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms, weak=weak)
         if not scope and has_diacritics(q.text):
             added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
             typed = set(raw_tokens(" ".join([q.text, *added])))
@@ -515,6 +516,11 @@ def _scope_rank(row: tuple) -> tuple[int, int]:
     return kind, row[4]
 
 
+@lru_cache(maxsize=1024)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(terms(title))
+
+
 def _is_article(heading: str, articles: list[str]) -> bool:
     """Is the innermost part of a heading path one of these articles ("Điều 15. Những nội dung …" for "15")?"""
     m = re.match(r"Điều (\d{1,3}[a-zđ]?)\s*[.:]", heading.rsplit(" › ", 1)[-1], re.IGNORECASE)
@@ -553,19 +559,24 @@ def _edits1(word: str) -> set[str]:
             | {a + c + b for a, b in splits for c in _LETTERS})
 
 
-def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars: int = 400
-            ) -> tuple[str, list[tuple[int, int]]]:
-    """The best 1-3 consecutive sentences of text for the query, and the spans of matched words in it."""
+
+
+def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars: int = 400,
+            weak: frozenset[str] = frozenset()) -> tuple[str, list[tuple[int, int]]]:
+    """The best 1-3 consecutive sentences of text for the query, and the spans of matched words in it. Words in
+    weak (those of a numbered document's title: "Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ khi nào" names
+    the law, then asks) do not count towards the choice, unless the question has no others; all are marked."""
     wanted = {t for t in query_terms if "_" not in t}
     bigrams = {t for t in query_terms if "_" in t}
     sentences = [s.strip() for s in SENTENCE_BREAK.split(text) if s.strip()]
     if not sentences:
         return "", []
+    counted, counted_pairs = (wanted - weak, bigrams - weak) if wanted - weak else (wanted, bigrams)
 
     def gain(sentence: str) -> float:
         words = folded_words(sentence)
         pairs = {a + "_" + b for a, b in zip(words, words[1:], strict=False)}
-        return len(wanted.intersection(words)) + 0.5 * len(bigrams & pairs)
+        return len(counted.intersection(words)) + 0.5 * len(counted_pairs & pairs)
 
     gains = [gain(s) for s in sentences]
     best_start, best_value = 0, -1.0

@@ -177,6 +177,18 @@ def test_marks_follow_the_accents_typed(knowledge, tmp_path):
     assert {"Ủy", "ban"} <= set(marked("UBND xã giám sát gì"))  # an abbreviation's expansion, as written there
 
 
+def test_a_snippet_is_chosen_by_what_is_asked_not_by_the_words_that_name_the_document():
+    text = ("Luật này có hiệu lực thi hành từ ngày 01 tháng 7 năm 2031. Pháp lệnh về thực hiện dân chủ ở xã, phường "
+            "hết hiệu lực kể từ ngày Luật này có hiệu lực thi hành.")
+    question = parse("Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ khi nào").terms
+    title = frozenset(parse("Luật Thực hiện dân chủ ở cơ sở").terms)
+    assert snippet(text, question, max_chars=90)[0].startswith("… Pháp lệnh")  # the title's words tip it
+    chosen, marks = snippet(text, question, max_chars=90, weak=title)
+    assert chosen.startswith("Luật này có hiệu lực thi hành từ ngày 01 tháng 7 năm 2031.")
+    assert "Luật" in [chosen[a:b] for a, b in marks]  # still marked
+    assert snippet(text, parse("Luật Thực hiện dân chủ").terms, max_chars=90, weak=title)[0].startswith("… Pháp")
+
+
 def test_json_shape(searcher):
     data = searcher.search("Luật 99/2030/QH99 hiệu lực", k=2).to_json()
     assert set(data) == {"query", "hits", "confident"}
