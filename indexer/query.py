@@ -64,9 +64,11 @@ class Query:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     related: list[str] = field(default_factory=list)  # added for everyday words (Synonyms), not typed
     corrections: dict[str, str] = field(default_factory=dict)  # typed syllable -> known spelling
-    # A typed term stands for what a passage holds when one of these term sets is all there: the wordings of an
-    # everyday phrase ("xom", "truong_xom" in "trưởng xóm" -> {"truong", "thon", "truong_thon"}), a spelling.
-    stand_ins: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+    spelled: list[str] = field(default_factory=list)  # the terms corrections added (spellings and their pairs)
+    # A typed term stands for what a passage holds when one of these is there: the documents' wordings of the
+    # everyday phrase it is part of, as written ("xom", "truong_xom" in "trưởng xóm" -> "trưởng thôn"), or the
+    # pairs and syllable of a misspelling's correction (Searcher.correct).
+    stand_ins: dict[str, list[str]] = field(default_factory=dict)
     synonyms: list[str] = field(default_factory=list)  # the documents' wordings added for everyday phrases
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
@@ -119,6 +121,11 @@ def ref_matches(ref: DocRef, number: str | None, doc_type: str | None, year: int
 
 # A Vietnamese syllable without its marks: initial consonant(s), one to three vowels, a final consonant.
 _SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
+
+
+def is_syllable(word: str) -> bool:
+    """Could this folded word be a Vietnamese syllable ("nau", "suat"; not "thonn", "dna")?"""
+    return _SYLLABLE.fullmatch(word) is not None
 
 
 def _read_table(path: Path | str, key: str) -> dict:
@@ -402,11 +409,10 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
     own = terms(content) + terms(extra)
     typed = set(own)
     related = [t for t in terms(" . ".join(wordings)) if t not in typed]
-    stand_ins: dict[str, list[frozenset[str]]] = {}
+    stand_ins: dict[str, list[str]] = {}
     for key in phrases:
-        alternatives = [frozenset(terms(v)) for v in table.table[key]]
         for t in terms(key):
-            stand_ins.setdefault(t, []).extend(alternatives)
+            stand_ins.setdefault(t, []).extend(normalize(v).lower() for v in table.table[key])
     return Query(text, own + related, refs, years, types, expansions, related,
                  wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins, synonyms=wordings,
                  articles=list(dict.fromkeys(_ARTICLE.findall(folded))))

@@ -246,13 +246,9 @@ class Searcher:
             if candidates:
                 v = max(candidates)[2]
                 added[term] = v
-                q.stand_ins.setdefault(term, []).append(frozenset([v]))
-                for a in left:
-                    q.stand_ins.setdefault(f"{a}_{term}", []).append(frozenset([f"{a}_{v}"]))
-                for b in right:
-                    q.stand_ins.setdefault(f"{term}_{b}", []).append(frozenset([f"{v}_{b}"]))
-                q.terms = q.terms + [v] + [p for p in [f"{a}_{v}" for a in left] + [f"{v}_{b}" for b in right]
-                                           if self._df(p)]
+                spelled = [v] + [p for p in [f"{a}_{v}" for a in left] + [f"{v}_{b}" for b in right] if self._df(p)]
+                q.terms = q.terms + spelled
+                q.spelled += spelled
         q.corrections = added
 
     def _beside(self, word: str, left: set[str], right: set[str]) -> int:
@@ -390,17 +386,16 @@ class Searcher:
         that never names the place (a proper name typed with capitals), or the year, the question names, when
         the passage shares fewer than two of its syllable pairs (one for a short question) — scattered syllables
         are not an answer — or covers too little of the question's idf weight. A typed word counts as
-        present when the passage holds what stands in for it (q.stand_ins): its corrected spelling, or all of one
-        of the documents' wordings for the everyday phrase it is part of."""
+        present when the passage holds what stands in for it (_stood_in)."""
         if any(f in query_mod.DECISIVE and not query_mod.shows_form(f, best.text) for f in q.wants):  # no amount…
             return False
-        added = set(q.corrections.values()).difference(q.corrections) | set(q.related)
+        added = set(q.spelled).difference(q.corrections) | set(q.related)
         typed = [t for t in dict.fromkeys(q.terms) if t not in added]
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:
             return False
         present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
-        present |= {t for t, alternatives in q.stand_ins.items() if any(a <= present for a in alternatives)}
+        present |= self._stood_in(q, present, normalize(" ".join([best.text, best.heading])).lower())
         refs = [r for r in q.refs if not r.year_like]
         if refs and not self.named_documents(refs) and not any(_cites(present, ref.number) for ref in refs):
             return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
@@ -410,11 +405,12 @@ class Searcher:
                 return False  # "huyện Giao Thủy": the best passage is from a report that never names it
             if q.years and d.year not in q.years and present.isdisjoint(map(str, q.years)):
                 return False  # asked about 2024; a passage of a 2021 report that never says 2024 does not answer
+        accented = {fold(w) for w in raw_tokens(q.text) if has_diacritics(w)}
         for t in unigrams:
             if t in present or t in self.vocab or not t.isalpha() or len(t) < 3 or t in q.expansions:
                 continue
-            if not _edits1(t).isdisjoint(query_mod.QUESTION_SYLLABLES):  # "bao nhiu": a question word mistyped
-                continue
+            if not _edits1(t).isdisjoint(query_mod.QUESTION_SYLLABLES) and t not in accented:
+                continue  # "bao nhiu": a question word mistyped (typed with accents, "nấu" is no "nào")
             if q.corrections.get(t) not in present:  # unknown, and no likely spelling in the answer either
                 return False
         pairs = [t for t in typed if "_" in t]
@@ -427,6 +423,20 @@ class Searcher:
             total += w
             covered += w if t in present else 0.0
         return total > 0 and covered / total >= CONFIDENT_COVERAGE
+
+    @staticmethod
+    def _stood_in(q: query_mod.Query, present: set[str], written: str) -> set[str]:
+        """The typed terms a passage answers for without holding them: an everyday phrase whose documents' wording
+        it holds as written ("trưởng thôn" for "trưởng xóm"; "việc tăng" is not "việc tang"), and a misspelt
+        syllable that no Vietnamese syllable looks like ("thônn", not "nấu": that is a word the documents lack),
+        with its pairs, when it holds the correction."""
+        stood = {t for t, wordings in q.stand_ins.items() if any(w in written for w in wordings)}
+        for typo, spelling in q.corrections.items():
+            if spelling in present and not query_mod.is_syllable(typo):
+                stood.add(typo)
+                stood |= {t for t in q.terms if "_" in t and typo in t.split("_")
+                          and "_".join(spelling if p == typo else p for p in t.split("_")) in present}
+        return stood
 
     def _decorate(self, hit: Hit, q: query_mod.Query, scope: bool) -> Hit:
         """The hit's snippet and marks: a document's scope reads from its start; else the best sentences, with

@@ -220,9 +220,20 @@ def test_a_slip_is_read_as_the_spelling_its_neighbours_go_with(knowledge, tmp_pa
 
     plain = Searcher(tmp_path / "index.db", synonyms=Synonyms({}))
     assert not plain.search("trưởng xóm do ai bầu").confident  # "xóm": no document has it
-    everyday = Searcher(tmp_path / "index.db", synonyms=Synonyms({"trưởng xóm": ["Trưởng thôn"]}))
+    everyday = Searcher(tmp_path / "index.db", synonyms=Synonyms({"trưởng xóm": ["Trưởng thôn"],
+                                                                  "đám ma": ["việc tang"]}))
     result = everyday.search("trưởng xóm do ai bầu")
     assert result.hits[0].heading == "Điều 2. Trưởng thôn" and result.confident
+    # ... as written: "việc tăng" is not "việc tang"
+    (knowledge / "tang-cuong.md").write_text(
+        "Điều 3. Phối hợp\n\nViệc tăng cường phối hợp giữa thôn và xã được thực hiện hằng năm. Nếu Phó Chủ tịch xã "
+        "vắng thì Chủ tịch xã chủ trì.\n", encoding="utf-8")
+    build(knowledge, tmp_path / "index.db")
+    everyday = Searcher(tmp_path / "index.db", synonyms=Synonyms({"đám ma": ["việc tang"]}))
+    assert not everyday.search("đám ma có phải báo xã không").confident
+    # a word the documents lack, typed with accents, is no misspelling of one they have: "nấu" is not "nếu" (as in
+    # "Nếu Phó Chủ tịch"), nor a mistyped "nào"
+    assert not everyday.search("nấu phở").confident
 
 
 def test_word_unknown_to_every_document_lowers_confidence(searcher):
