@@ -72,29 +72,42 @@ _UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀ�
 _FORMALITY = re.compile(
     r"Nơi nhận:.*"  # the recipients, then the signature: the end of a document's body
     r"|Độc lập\s*-\s*Tự do\s*-\s*Hạnh phúc|Số:\s*\S+|-{3,}|[^\W\d_][\w ]{1,30}, ngày \d{1,2} tháng \d{1,2} năm \d{4}"
-    r"|- Lưu\b[^\n]*|\(Kèm theo [^()\n]{0,200}\)"
+    r"|- Lưu(?!\s*ý)\b[^\n]*|\(Kèm theo [^()\n]{0,200}\)"
     rf"|(?:(?:TM|KT|K/T|T/M)\.? )?[{_UPPER}]{{2,}}(?: [{_UPPER}]{{2,}})+",  # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH"
     re.DOTALL)
 
 
-_FRAME_MARK = re.compile(r"Nơi nhận|Hạnh phúc|Số:|Lưu\b|\b(?:TM|KT|K/T|T/M)\.|Kèm theo|---")
+_FRAME_MARK = re.compile(r"Nơi nhận|Hạnh phúc|Số:|- Lưu(?!\s*ý)|\b(?:TM|KT|K/T|T/M)\.|Kèm theo|---")
 
 
 @lru_cache(maxsize=512)
+def _framed(text: str) -> tuple[float, frozenset[str]]:
+    """The share of a passage's words in a document's frame, and the folded words outside it."""
+    if not _FRAME_MARK.search(text):  # (cheap first: a frame always has one of these)
+        return 0.0, frozenset()
+    rest = _FORMALITY.sub(" ", text)
+    return 1 - len(_WORD.findall(rest)) / max(1, len(_WORD.findall(text))), frozenset(folded_words(rest))
+
+
 def formality_share(text: str) -> float:
     """The share of a passage's words in a document's frame: its letterhead ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc", "Số: …", "Hà Nội, ngày 21 tháng 02 năm 2025"), its recipients ("Nơi nhận: …")
     and its signature block ("- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", "(Kèm theo Quyết định số …)")."""
-    if not _FRAME_MARK.search(text):  # (cheap first: a frame always has one of these)
-        return 0.0
-    return 1 - len(_WORD.findall(_FORMALITY.sub(" ", text))) / max(1, len(_WORD.findall(text)))
+    return _framed(text)[0]
 
 
-def no_answer(text: str, question_words: list[str], forms: tuple[str, ...] = ()) -> bool:
-    """Is the passage a blank form, a preamble or a document's frame, that the question does not ask for?"""
+_FRAME_ASKED = {"ky", "gui", "nhan"}  # who signed it, where it was sent ("gửi", "nơi nhận")
+
+
+def no_answer(text: str, question_words: list[str], forms: tuple[str, ...] = (),
+              wanted: frozenset[str] = frozenset()) -> bool:
+    """Is the passage a blank form, a preamble or a document's frame, that the question does not ask for? A
+    frame whose few other words hold the question's (wanted: "Điều 2. Quyết định này có hiệu lực kể từ ngày ký"
+    before "Nơi nhận") is no frame."""
     if "mau" not in question_words and blank_share(text) >= BLANKS:
         return True
-    if "date" not in forms and "ky" not in question_words and formality_share(text) >= FORMALITIES:
+    share, rest = _framed(text)
+    if share >= FORMALITIES and "date" not in forms and _FRAME_ASKED.isdisjoint(question_words) and not wanted & rest:
         return True
     return not ("can" in question_words and "cu" in question_words) and preamble_share(text) >= PREAMBLE
 
@@ -138,6 +151,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
         return hits
     accented = accented_words(question)
     asked = folded_words(question)  # "mẫu báo cáo" asks for a form, "căn cứ ban hành" for a preamble
+    wanted = frozenset(t for t, w in weights.items() if w > 0)
     scored = []
     for h in hits:
         value = h.score / top + SENTENCE * sentence_cover(h.text, weights, total)
@@ -148,7 +162,7 @@ def rerank(hits: list, question: str, unigrams: list[str], idf: Callable[[str], 
             value += ACCENTS * len(accented & present) / len(accented)
         if any(shows_form(f, h.text) for f in forms):
             value += FORM
-        if no_answer(h.text, asked, forms):
+        if no_answer(h.text, asked, forms, wanted):
             value -= NO_ANSWER
         scored.append((value, h))
     scored.sort(key=lambda x: -x[0])

@@ -136,3 +136,8 @@ def test_a_letterhead_or_signature_block_yields_to_a_passage_that_answers_unless
     assert rerank(hits(), "QĐ 15 xếp loại xuất sắc cần bao nhiêu điểm", words, lambda t: 1.0)[0].text == rule
     assert rerank(hits(), "QĐ 15 ban hành ngày nào", words, lambda t: 1.0, ("date",))[0].text != rule
     assert rerank(hits(), "ai ký quyết định 15", words, lambda t: 1.0)[0].text != rule
+    # the few words before a signature can be the answer; "- Lưu ý" is a note, not the filing line "- Lưu: VT"
+    closing = H("Điều 2. Quyết định này có hiệu lực kể từ ngày ký.\n" + signature, score=10.5)
+    question = "hiệu lực của QĐ 15"
+    assert rerank([closing, H(rule, score=10.0)], question, ["hieu", "luc", "15"], lambda t: 1.0)[0] is closing
+    assert formality_share("- Lưu ý: hai chỉ thị cùng số 16/CT-TTg, khác năm ban hành.") == 0.0
