@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from indexer.analysis import fold
+from indexer.analysis import fold, has_diacritics, normalize
 
 GREETING = "greeting"
 THANKS = "thanks"
@@ -21,26 +21,35 @@ ACK = "ack"
 MAX_WORDS = 8
 MAX_CHARS = 80
 
-# Folded (accent-free, lower-case) phrases; the longest match is taken first.
+# Phrases as written; the longest match is taken first. A message typed with accents is matched as written
+# ("Chi tối đa?" is a question, not "chị" + "dạ"), one typed without any against the same phrases folded, less
+# a lone "da" (dạ? đã? đa?).
 _CORE = {
-    GREETING: ["xin chao", "kinh chao", "chao", "hello", "helo", "hi", "hey", "alo"],
-    THANKS: ["xin cam on", "cam on", "camon", "thank you", "thanks", "thank", "thx", "tks"],
-    ACK: ["ok", "oke", "okay", "okie", "oki", "vang", "da vang", "da", "ro roi", "da ro", "duoc roi"],
+    GREETING: ["xin chào", "kính chào", "chào", "hello", "helo", "hi", "hey", "alô", "alo", "tạm biệt"],
+    THANKS: ["xin cảm ơn", "cảm ơn", "cám ơn", "camon", "thank you", "thanks", "thank", "thx", "tks"],
+    ACK: ["ok", "oke", "okay", "okie", "oki", "vâng", "dạ vâng", "dạ", "rõ rồi", "dạ rõ", "được rồi", "hiểu rồi",
+          "hihi", "haha"],
 }
 _FILLERS = [
     # who is addressed, or who speaks
-    "bot", "ban", "ad", "admin", "dong chi", "moi nguoi", "ca nha", "cac", "anh", "chi", "em", "toi", "minh",
-    "chau",
-    "you", "u",
+    "bot", "bạn", "ad", "admin", "đồng chí", "mọi người", "cả nhà", "các", "anh", "chị", "em", "tôi", "mình",
+    "cháu", "bác", "cô", "chú", "ông", "you", "u", "ơi",
     # particles and intensifiers
-    "a", "nhe", "nha", "nhen", "nhieu", "rat nhieu", "lam", "nhi",
-    "buoi sang", "buoi chieu", "buoi toi",
+    "ạ", "nhé", "nha", "nhen", "nhiều", "rất nhiều", "lắm", "nhỉ", "a lot",
+    "buổi sáng", "buổi chiều", "buổi tối",
 ]
-_PHRASES = sorted(
-    [(tuple(p.split()), kind) for kind, phrases in _CORE.items() for p in phrases]
-    + [(tuple(p.split()), None) for p in _FILLERS],
-    key=lambda item: -len(item[0]),
-)
+
+
+def _table(folded: bool) -> list[tuple[tuple[str, ...], str | None]]:
+    def form(phrase: str) -> tuple[str, ...]:
+        return tuple((fold(phrase) if folded else phrase).split())
+
+    phrases = [(form(p), kind) for kind, ps in _CORE.items() for p in ps if not (folded and p == "dạ")]
+    phrases += [(form(p), None) for p in _FILLERS]
+    return sorted(set(phrases), key=lambda item: -len(item[0]))
+
+
+_AS_WRITTEN, _FOLDED = _table(folded=False), _table(folded=True)
 # Emoji that say "thanks" or "fine" on their own; others (🤔, ❓) are not taken as an acknowledgement.
 _POSITIVE_EMOJI = set("👍👌🙏👏❤♥💖😊🙂☺😀😁😃😄🤝💐🌹✅💯")
 _EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\u200d]")
@@ -52,7 +61,8 @@ def kind(text: str) -> str | None:
     text = unicodedata.normalize("NFC", text or "").strip()
     if not text or len(text) > MAX_CHARS:
         return None
-    words = _WORD.findall(fold(text))
+    accented = has_diacritics(text)
+    words = _WORD.findall(normalize(text).lower() if accented else fold(text))
     if not words:  # emoji and punctuation only: an acknowledgement if a friendly emoji is among them
         symbols = {c for c in _EMOJI_MODIFIERS.sub("", text) if not c.isspace()}
         return ACK if symbols & _POSITIVE_EMOJI else None
@@ -61,7 +71,7 @@ def kind(text: str) -> str | None:
     found: set[str] = set()
     i = 0
     while i < len(words):
-        for phrase, phrase_kind in _PHRASES:
+        for phrase, phrase_kind in _AS_WRITTEN if accented else _FOLDED:
             if tuple(words[i : i + len(phrase)]) == phrase:
                 if phrase_kind:
                     found.add(phrase_kind)

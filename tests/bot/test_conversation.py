@@ -653,9 +653,9 @@ async def test_answers_do_not_claim_verbatim_quotes(tmp_path):
 
 # -- small talk
 GREETINGS = ["chào bot", "xin chào", "chao ban", "Chào bot!", "Xin chào ạ", "chào bạn nhé 😊", "hello bot",
-             "Em chào bot ạ", "xin chào các đồng chí", "  Chào   BOT  ! "]
+             "Em chào bot ạ", "xin chào các đồng chí", "  Chào   BOT  ! ", "Chào bot ơi", "Cháu chào bác ạ"]
 THANKS = ["cảm ơn", "cam on bot nhe", "cảm ơn bot nhé", "Cảm ơn nhiều!", "cám ơn bạn nha 🙏", "thanks",
-          "thank you bot", "ok cảm ơn", "xin cảm ơn ạ", "cảm ơn bot rất nhiều 👍🏻"]
+          "thank you bot", "ok cảm ơn", "xin cảm ơn ạ", "cảm ơn bot rất nhiều 👍🏻", "Cảm ơn cô ạ", "Thanks a lot"]
 ACKS = ["ok", "👍", "OK!", "oke nha", "👍🏻", "vâng ạ", "ok bot"]
 NOT_SMALL_TALK = [
     "chào cờ đầu tuần",
@@ -665,6 +665,11 @@ NOT_SMALL_TALK = [
     "ok vậy trách nhiệm người đứng đầu",
     "chào mừng ngày thành lập Mặt trận",
     "???",
+    # a short question whose words, folded, look like "chị", "tôi", "dạ": typed with accents it is read as written
+    "Chi tối đa?",
+    "chi toi da",
+    "Đã chi",
+    "mỗi người tối đa?",
 ]
 
 
