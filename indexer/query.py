@@ -86,7 +86,7 @@ def parse_number(number: str) -> DocRef | None:
         if key in TYPE_CODES:
             code = key
             break
-    return DocRef(m.group(1), code, int(m.group(2)) if m.group(2) else None)
+    return DocRef(m.group(1).lower(), code, int(m.group(2)) if m.group(2) else None)
 
 
 def find_refs(text: str) -> list[DocRef]:

@@ -48,6 +48,7 @@ def test_document_references_in_questions():
     assert find_refs("hướng dẫn 3 bước") == find_refs("quyết định 2 lần") == []
     assert find_refs("Kế hoạch 45 ngày 12/3/2024") == [DocRef("45", "kh", 2024)]
     assert find_refs("Nghị quyết 8b-NQ/HNTW") == find_refs("NQ 8b về công tác quần chúng") == [DocRef("8b", "nq")]
+    assert find_refs("Nghị quyết 8B-NQ/HNTW") == [DocRef("8b", "nq")]  # as officially written
     # "pháp luật" is no law's type word; a year after a type word may be a year: found if a document has that
     # number, counted as the question's year, never a document the bot lacks
     assert find_refs("theo quy định của pháp luật 2022") == find_refs("của pháp luật. 2 Ủy ban") == []
@@ -158,6 +159,8 @@ def test_a_passage_citing_a_document_the_bot_lacks_shows_where_it_cites_it(knowl
     build(knowledge, tmp_path / "index.db")
     hit = Searcher(tmp_path / "index.db").search("chỉ thị 45 là gì").hits[0]
     assert hit.doc == "tin-hoi-nghi" and "45/CT-TW" in hit.snippet
+    # it tells what there is about the directive, however the question is worded
+    assert Searcher(tmp_path / "index.db").search("Chỉ thị 45/CT-TW năm 2031 nói về nội dung gì").confident
 
 
 def test_marks_follow_the_accents_typed(knowledge, tmp_path):
