@@ -672,8 +672,9 @@ class Conversation(RealWorld):
         lines = [M.VANBAN_SEVERAL_HTML.format(count=len(found), query=esc_clip(query, 200))]
         buttons = []
         for i, doc in enumerate(found[:20], 1):
-            issued = f" — {esc(date_vi(doc.issued))}" if doc.issued else ""
-            lines.append(f"{i}. <b>{esc_clip(doc.number or '', 60)}</b>{issued}: {esc_clip(doc.title, 250)}")
+            label = " — ".join(filter(None, [f"<b>{esc_clip(doc.number, 60)}</b>" if doc.number else "",
+                                             esc(date_vi(doc.issued)) if doc.issued else ""]))
+            lines.append(f"{i}. {label}: {esc_clip(doc.title, 250)}" if label else f"{i}. {esc_clip(doc.title, 250)}")
             button = self._doc_button(searcher, doc, f"{i}. ", viewer)
             if button:
                 buttons.append([button])

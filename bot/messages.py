@@ -161,7 +161,7 @@ VANBAN_USAGE_HTML = (
     "Gõ số hiệu văn bản sau lệnh, ví dụ:\n/vanban 33/CT-TTg\n/vanban CT 33\n/vanban chỉ thị 16 năm 2020"
 )
 VANBAN_NOT_FOUND_HTML = (
-    "Không tìm thấy văn bản nào có số hiệu <i>{query}</i>. Gõ /danhsach để xem các văn bản bot đang có."
+    "Không tìm thấy văn bản nào có số hiệu hoặc tên <i>{query}</i>. Gõ /danhsach để xem các văn bản bot đang có."
 )
 VANBAN_SEVERAL_HTML = "Có {count} văn bản khớp với <i>{query}</i>. Chọn văn bản cần xem:"
 FULLTEXT_HEADER_HTML = "📖 <b>{title}</b>{number}\n<i>Trang {page}/{pages}</i>"

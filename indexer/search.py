@@ -473,12 +473,14 @@ class Searcher:
 
     def find_titled(self, text: str, viewer: Viewer | None = None) -> list[DocumentInfo]:
         """Documents that viewer may see whose title or an alias holds every word of text, at least two ("luật
-        thực hiện dân chủ ở cơ sở", typed with or without accents), newest first."""
-        words = set(fold(text).split())
+        thực hiện dân chủ ở cơ sở", typed with or without accents), the shortest title first."""
+        words = set(re.findall(r"\w+", fold(text)))
         if len(words) < 2:
             return []
-        return self._newest([d for d in self.documents
-                             if any(words <= set(fold(name).split()) for name in [d.title, *d.aliases])], viewer)
+        found = [d for d in self.documents
+                 if self.can_see(d, viewer) and any(words <= set(re.findall(r"\w+", fold(name)))
+                                                    for name in [d.title, *d.aliases])]
+        return sorted(found, key=lambda d: len(d.title))  # the closest title first: the law before its decree
 
     def _newest(self, documents: list[DocumentInfo], viewer: Viewer | None) -> list[DocumentInfo]:
         return sorted((d for d in documents if self.can_see(d, viewer)), key=lambda d: d.issued or "", reverse=True)

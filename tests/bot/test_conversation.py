@@ -139,7 +139,7 @@ async def test_full_text_is_paged(conv):
 
 async def test_vanban_by_short_name(conv):
     for query in ("CT 33", "33/CT-TTg", "chỉ thị 33", "33", "33/2021", "tăng cường công tác dân vận",
-                  "chi thi tang cuong cong tac dan van"):
+                  "chi thi tang cuong cong tac dan van", "hành chính nhà nước chính quyền"):
         reply = await conv.handle_message(private(f"/vanban {query}"))
         text = reply.text_html
         assert_telegram_html(text)
