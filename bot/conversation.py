@@ -1004,7 +1004,9 @@ class Conversation(RealWorld):
         arg = arg.strip().strip("`")
         doc = searcher.document(arg)
         if doc is None:
-            matches = [d for d in searcher.documents if d.path == arg] or searcher.find_documents(arg)
+            # only an id, a path or a whole số hiệu: a deletion takes no guess ("Điều 5 Nghị định 61", a bare "10")
+            matches = [d for d in searcher.documents
+                       if d.path == arg or d.number and fold(d.number) == fold(arg)]
             if len(matches) > 1:
                 ids = "\n".join(f"<code>{esc(d.id)}</code>" for d in matches[:20])
                 return Reply(M.DELETE_AMBIGUOUS_HTML.format(query=esc_clip(arg, 100), ids=ids))

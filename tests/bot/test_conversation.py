@@ -516,6 +516,10 @@ async def test_admin_deletes_a_document(conv, config):
     assert "Đã xóa: 1" in reply.text_html
     assert not (config.knowledge / "ke-hoach-xa.md").exists()
     assert "Không tìm thấy" in (await conv.handle_message(private("/vanban 45/KH-UBND"))).text_html
+    # no guess on what to delete: a bare number or a sentence that names a document deletes nothing
+    for loose in ("10", "Điều 5 Luật 10/2022", "luật 10"):
+        assert (await conv.handle_message(private(f"/xoa {loose}", user=ADMIN))).text_html.startswith(
+            "Không có văn bản mã"), loose
     by_number = await conv.handle_message(private("/xoa 10/2022/QH15", user=ADMIN))
     assert "Luật Thực hiện dân chủ ở cơ sở" in by_number.text_html
 
