@@ -11,13 +11,24 @@ from __future__ import annotations
 import re
 
 _RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|:---:|
-_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
-_QUOTE = re.compile(r"^\s{0,3}>\s?")
-_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<!\w)_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)")
+_ROW = re.compile(r"^\s*\|(.*\|.*)$")  # "| a | b |", the closing pipe optional
+_QUOTE = re.compile(r"^\s{0,3}>\s?(?!\s*[\d=])")  # not "> 80% số hộ"
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")  # an address may hold "(…)"
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")  # not "HS__2023__01"
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\w)([^*\n]*?\w)\*(?![\w*])|(?<!\w)_(?=\w)([^_\n]*?\w)_(?!\w)")  # not "(*)"
 _CODE = re.compile(r"`([^`\n]+)`")
 _WHOLE_LINE = re.compile(r"^\*(?=[^\s*])([^*]+?)\s*\*\s*$")  # "*Cần Thơ, ngày … *": italics, however spaced
+
+
+def _cells(row: str) -> str:
+    """A table row's cells joined with " · "; an empty cell inside the row shows as "–", so columns keep their
+    places; empty cells at its ends are left out."""
+    cells = [c.strip() for c in row.rstrip().rstrip("|").split("|")]
+    while cells and not cells[0]:
+        cells.pop(0)
+    while cells and not cells[-1]:
+        cells.pop()
+    return " · ".join(c or "–" for c in cells)
 
 
 def plain(text: str) -> str:
@@ -30,12 +41,14 @@ def plain(text: str) -> str:
             continue
         row = _ROW.match(line)
         if row:
-            line = " · ".join(cell.strip() for cell in row.group(1).split("|") if cell.strip())
+            line = _cells(row.group(1))
         line = _QUOTE.sub("", line)
         line = _IMAGE_OR_LINK.sub(r"\1", line)
         line = _CODE.sub(r"\1", line)
-        line = _STRONG.sub(r"\2", line)
+        line = _STRONG.sub(lambda m: m.group(1) or m.group(2), line)
         line = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), line)
         line = _WHOLE_LINE.sub(r"\1", line)
+        if "**" in line:  # bold marks left unpaired ("5.** **Việc sử dụng …"), as converted pages leave them
+            line = re.sub(r" {2,}", " ", line.replace("**", " ")).strip()
         lines.append(line)
     return "\n".join(lines)
