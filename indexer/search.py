@@ -443,16 +443,20 @@ class Searcher:
 
     def _decorate(self, hit: Hit, q: query_mod.Query, scope: bool) -> Hit:
         """The hit's snippet and marks: a document's scope reads from its start; else the best sentences, with
-        the question's words marked as typed (with accents, only those accents: "sở" does not mark "số"), or
-        folded when typed without any, and the words added for it (abbreviations, wordings, spellings)."""
+        the question's words marked as typed: a word typed with accents only with those accents ("sở" does not
+        mark "số", nor "bàn" "ban"), one typed without any as written if the text has it so ("Ban"), else in any
+        accents ("trach" marks "trách"), and the words added for the question (abbreviations, wordings) as
+        written, spellings in any accents."""
         weak = _title_terms(hit.title) if hit.number else frozenset()  # a rule's title names it; a report's tells
         hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms, weak=weak)
         if not scope and has_diacritics(q.text):
             added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
-            typed = set(raw_tokens(" ".join([q.text, *added])))
+            written = set(raw_tokens(" ".join([q.text, *added])))
+            present = set(raw_tokens(hit.text))  # "ban" typed is "ban" when the text has it so, else any "bàn"…
+            plain = {w for w in raw_tokens(q.text) if not has_diacritics(w) and w not in present}
+            plain |= set(q.corrections.values())
             words = [(a, b, normalize(hit.snippet[a:b]).lower()) for a, b in hit.marks]  # ("hoà" as "hòa")
-            hit.marks = [(a, b) for a, b, w in words
-                         if w in typed or _fold_token(w) in q.corrections.values() or not has_diacritics(w)]
+            hit.marks = [(a, b) for a, b, w in words if w in written or _fold_token(w) in plain]
         return hit
 
     # -- browsing -----------------------------------------------------------------------------------------

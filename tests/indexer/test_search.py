@@ -177,6 +177,8 @@ def test_marks_follow_the_accents_typed(knowledge, tmp_path):
         "Ủy ban xã phối hợp với Ban Thanh tra thế nào")  # typed with accents: "ban" is not "bàn"
     assert "bàn" in marked("uy ban xa phoi hop voi ban thanh tra the nao")  # typed without any: either
     assert "hoà" in marked("Ủy ban xã hòa giải gì")  # the same word, its tone mark placed another way
+    assert not {"ban", "Ban"} & set(marked("Xã bàn việc giám sát với ai"))  # "bàn" typed marks no "ban"…
+    assert {"giám", "sát"} <= set(marked("Ủy ban xã giam sat việc gì"))  # …typed without accents, any accents
     assert {"Ủy", "ban"} <= set(marked("UBND xã giám sát gì"))  # an abbreviation's expansion, as written there
 
 
