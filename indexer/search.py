@@ -330,7 +330,8 @@ class Searcher:
             for i in chunk:
                 row = rows[int(self.passage_ids[i])]
                 words = frozenset().union(*rerank_mod.sentence_words(row[3]))
-                if any(_same_text(words, w, h.doc != row[1]) for h, w in kept):
+                if any(_same_text(words, w, h.doc != row[1]) or h.doc != row[1] and _shares_sentences(row[3], h.text)
+                       for h, w in kept):
                     continue
                 kept.append((self._hit(row, score_of[i]), words))
             if len(kept) >= need + 2:
@@ -549,6 +550,20 @@ def _is_article(heading: str, articles: list[str]) -> bool:
 def _cites(present: set[str], number: str) -> bool:
     """Do a passage's terms hold a document number that starts with number ("33/2023/nd-cp" for "33")?"""
     return any(t[:len(number) + 1] in (number + "/", number + "-") for t in present)
+
+
+SHARED_SENTENCES = 0.5  # of the smaller passage's words, in sentences the other holds word for word
+
+
+def _shares_sentences(a: str, b: str) -> bool:
+    """Do two passages hold the same sentences (of six words or more) for at least SHARED_SENTENCES of the smaller
+    one's words? (A law and its codification cut at other places share their first khoản, not all their words.)"""
+    sa = [w for w in rerank_mod.sentence_words(a) if len(w) >= 6]
+    sb = [w for w in rerank_mod.sentence_words(b) if len(w) >= 6]
+    if not sa or not sb:
+        return False
+    shared = set(sa) & set(sb)
+    return sum(map(len, shared)) >= SHARED_SENTENCES * min(sum(map(len, sa)), sum(map(len, sb)))
 
 
 def _same_text(a: frozenset[str], b: frozenset[str], other_document: bool) -> bool:
