@@ -242,6 +242,12 @@ QUESTION_PHRASES = [p.split() for p in (
 )]
 _WORD_RE = re.compile(r"\w+(?:[/\-.,]\w+)*%?")
 QUESTION_SYLLABLES = frozenset(fold(w) for phrase in QUESTION_PHRASES for w in phrase)  # "bao", "nhieu", "gi"…
+# Polite openers and forms of address carry no content either: "cho hỏi …", "Chào anh, cho em hỏi …", "anh ơi …".
+OPENERS = [p.split() for p in (
+    "xin cho hỏi", "cho em hỏi", "cho tôi hỏi", "cho mình hỏi", "cho cháu hỏi", "cho hỏi", "xin hỏi",
+    "chào anh", "chào chị", "chào bạn", "chào bot", "xin chào", "anh ơi", "chị ơi", "em ơi", "bạn ơi", "bot ơi",
+    "ad ơi", "đồng chí ơi",
+)]
 
 
 def _same_word(typed: str, word: str) -> bool:
@@ -250,7 +256,8 @@ def _same_word(typed: str, word: str) -> bool:
 
 
 def strip_question_words(text: str) -> str:
-    """Drop question words (accented or typed without accents) so they do not weigh on the search. Where a
+    """Drop question words and polite openers (accented or typed without accents) so they do not weigh on the
+    search. Where a
     word was dropped, or punctuation stood, the words left are kept apart by " . ", so no syllable pair is
     made that the question does not hold ("quyền gì khi" gives no "quyền khi")."""
     found = list(_WORD_RE.finditer(text))
@@ -258,7 +265,7 @@ def strip_question_words(text: str) -> str:
     keep = [True] * len(found)
     i = 0
     while i < len(found):
-        for phrase in QUESTION_PHRASES:
+        for phrase in OPENERS + QUESTION_PHRASES:
             n = len(phrase)
             if all(i + j < len(found) and _same_word(lower[i + j], phrase[j]) for j in range(n)):
                 keep[i:i + n] = [False] * n

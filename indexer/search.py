@@ -395,7 +395,8 @@ class Searcher:
         unigrams = [t for t in typed if "_" not in t]
         if not unigrams:
             return False
-        present = set(terms(" ".join([best.text, best.heading, best.title, best.number or ""])))
+        d = self.documents[self.by_id[best.doc]]
+        present = set(terms(" . ".join([best.text, best.heading, best.title, best.number or "", *d.aliases])))
         present |= self._stood_in(q, present, normalize(" ".join([best.text, best.heading])).lower())
         refs = [r for r in q.refs if not r.year_like]
         if refs and not self.named_documents(refs):
@@ -403,7 +404,6 @@ class Searcher:
                 return False  # "NĐ 33/2023": no such document here, and the passage does not cite it either
             if q.about:
                 return True  # "Nghị quyết 8b nói gì": no such document here; a passage that cites it tells
-        d = self.documents[self.by_id[best.doc]]
         if not d.number and d.type != "Pháp điển":  # a report or an article, not a rule that applies anywhere
             if any(p not in present and not self._in_document(p, best.doc) for p in query_mod.names(q.text)):
                 return False  # "huyện Giao Thủy": the best passage is from a report that never names it

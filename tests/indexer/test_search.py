@@ -62,6 +62,18 @@ def test_document_references_in_questions():
 def test_question_words_are_dropped():
     assert strip_question_words("Ban Thanh tra nhân dân gồm bao nhiêu người?") == "Ban Thanh tra nhân dân gồm . người"
     assert strip_question_words("co duoc lam lai khong") == "co duoc lam lai"
+    # polite openers and forms of address too, not the same words inside a question
+    assert strip_question_words("Chào anh, cho em hỏi trưởng thôn do ai bầu") == "trưởng thôn do . bầu"
+    assert strip_question_words("anh oi cho hoi truong thon") == "truong thon"
+    assert strip_question_words("hỏi ý kiến cho người dân") == "hỏi ý kiến cho người dân"
+
+
+def test_a_polite_opener_or_a_documents_short_name_keeps_an_answer_confident(searcher):
+    for question in ("Ủy ban nhân dân các cấp đối thoại với Nhân dân mấy lần",
+                     "Chào anh, cho hỏi Ủy ban nhân dân các cấp đối thoại với Nhân dân mấy lần",
+                     "CT 33 đối thoại trực tiếp với Nhân dân mấy lần"):  # "CT 33": an alias of the directive
+        result = searcher.search(question)
+        assert "ít nhất mỗi năm một lần" in result.hits[0].text and result.confident, question
 
 
 def test_no_syllable_pair_across_a_dropped_word_or_punctuation():
