@@ -449,7 +449,7 @@ class Searcher:
         accents ("trach" marks "trách"), and the words added for the question (abbreviations, wordings) as
         written, spellings in any accents."""
         weak = _title_terms(hit.title) if hit.number else frozenset()  # a rule's title names it; a report's tells
-        hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms, weak=weak)
+        hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms, weak=weak, forms=q.wants)
         if not scope and has_diacritics(q.text):
             added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
             written = set(raw_tokens(" ".join([q.text, *added])))
@@ -593,13 +593,14 @@ def _edits1(word: str) -> set[str]:
             | {a + c + b for a, b in splits for c in _LETTERS})
 
 
-
-
 def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars: int = 400,
-            weak: frozenset[str] = frozenset()) -> tuple[str, list[tuple[int, int]]]:
+            weak: frozenset[str] = frozenset(), forms: tuple[str, ...] = ()) -> tuple[str, list[tuple[int, int]]]:
     """The best 1-3 consecutive sentences of text for the query, and the spans of matched words in it. Words in
     weak (those of a numbered document's title: "Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ khi nào" names
-    the law, then asks) do not count towards the choice, unless the question has no others; all are marked."""
+    the law, then asks) do not count towards the choice, unless the question has no others; all are marked.
+    The sentences chosen hold the best sentence, of those that show a form the question asks for (forms: a date,
+    a count of times, …, query.asks_for) if any does: "họp mấy lần một năm" shows "định kỳ mỗi năm một lần",
+    not the sentence after it, "bất thường khi …"."""
     wanted = {t for t in query_terms if "_" not in t}
     bigrams = {t for t in query_terms if "_" in t}
     sentences = [s.strip() for s in SENTENCE_BREAK.split(text) if s.strip()]
@@ -613,15 +614,17 @@ def snippet(text: str, query_terms: list[str], max_sentences: int = 3, max_chars
         return len(counted.intersection(words)) + 0.5 * len(counted_pairs & pairs)
 
     gains = [gain(s) for s in sentences]
+    shown = [gains[i] > 0 and any(query_mod.shows_form(f, s) for f in forms) for i, s in enumerate(sentences)]
     best_start, best_value = 0, -1.0
-    for start in range(len(sentences)):
-        value, length = 0.0, 0
+    top = max(range(len(sentences)), key=lambda i: (shown[i], gains[i], -i))
+    for start in range(max(0, top - max_sentences + 1), top + 1):
+        value, length, end = 0.0, 0, start
         for j in range(start, min(len(sentences), start + max_sentences)):
             length += len(sentences[j]) + 1
             if length > max_chars and j > start:
                 break
-            value += gains[j]
-        if value > best_value:
+            value, end = value + gains[j], j
+        if end >= top and value > best_value:
             best_start, best_value = start, value
     while best_start + 1 < len(sentences) and gains[best_start] == 0 and any(
             gains[best_start + 1:best_start + max_sentences]):

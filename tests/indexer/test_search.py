@@ -220,6 +220,18 @@ def test_a_snippet_is_chosen_by_what_is_asked_not_by_the_words_that_name_the_doc
     assert snippet(text, parse("Luật Thực hiện dân chủ").terms, max_chars=90, weak=title)[0].startswith("… Pháp")
 
 
+def test_a_snippet_holds_the_sentence_that_shows_what_is_asked():
+    """"họp mấy lần một năm" asks for a count of times: the sentence that has one is shown, not its neighbour with
+    more of the question's words."""
+    text = ("Hội nghị người lao động do ban lãnh đạo doanh nghiệp nhà nước và Công đoàn doanh nghiệp phối hợp tổ "
+            "chức hằng năm theo kế hoạch của doanh nghiệp nhà nước. Hội nghị được tổ chức định kỳ mỗi năm một lần "
+            "sau khi kết thúc năm tài chính.")
+    question = parse("doanh nghiệp nhà nước tổ chức hội nghị người lao động mấy lần một năm")
+    assert question.wants == ("count:lan",)
+    assert "định kỳ" not in snippet(text, question.terms, max_chars=200)[0]
+    assert "định kỳ mỗi năm một lần" in snippet(text, question.terms, max_chars=200, forms=question.wants)[0]
+
+
 def test_json_shape(searcher):
     data = searcher.search("Luật 99/2030/QH99 hiệu lực", k=2).to_json()
     assert set(data) == {"query", "hits", "confident"}
