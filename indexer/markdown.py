@@ -15,7 +15,8 @@ _ROW = re.compile(r"^\s*\|(.*\|.*)$")  # "| a | b |", the closing pipe optional
 _QUOTE = re.compile(r"^\s{0,3}>\s?(?!\s*[\d=])")  # not "> 80% số hộ"
 _IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")  # an address may hold "(…)"
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")  # not "HS__2023__01"
-_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\w)([^*\n]*?\w)\*(?![\w*])|(?<!\w)_(?=\w)([^_\n]*?\w)_(?!\w)")  # not "(*)"
+_EMPHASIS = re.compile(  # "*(Ký, ghi rõ họ tên)*", "*Cần Thơ, ngày … *"; not "(*)", "2 * 3"
+    r"(?<![\w*])\*(?=[^\s*)\]])([^*\n]*?[^\s*(\[])\s*\*(?![\w*])|(?<!\w)_(?=\w)([^_\n]*?\w)_(?!\w)")
 _CODE = re.compile(r"`([^`\n]+)`")
 _WHOLE_LINE = re.compile(r"^\*(?=[^\s*])([^*]+?)\s*\*\s*$")  # "*Cần Thơ, ngày … *": italics, however spaced
 

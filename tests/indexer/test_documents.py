@@ -68,11 +68,13 @@ def test_markdown_markup_is_not_shown(tmp_path):
     # what is not markup stays, and markup a converter left unpaired goes
     (tmp_path / "bang.md").write_text(
         "5.** **Việc sử dụng tiền** **ủng hộ\n\nbắt buộc (*) và khác (*)\n\n> 80% số hộ: 10 điểm\n\n"
-        "| 2 | | 10 | Bổ sung sau |\n| 3 | Nguyễn Văn B\n\nXem [Nghị định](https://x.vn/nd(61)) và HS__2023__01.\n",
+        "| 2 | | 10 | Bổ sung sau |\n| 3 | Nguyễn Văn B\n\nXem [Nghị định](https://x.vn/nd(61)) và HS__2023__01.\n\n"
+        "GIÁO VỤ *(Ký, ghi rõ họ tên)* và 2 * 3 * 4 = 24\n",
         encoding="utf-8")
     text = load(tmp_path / "bang.md", tmp_path).text
     for shown in ("5. Việc sử dụng tiền ủng hộ", "bắt buộc (*) và khác (*)", "> 80% số hộ: 10 điểm",
-                  "2 · – · 10 · Bổ sung sau", "3 · Nguyễn Văn B", "Xem Nghị định và HS__2023__01."):
+                  "2 · – · 10 · Bổ sung sau", "3 · Nguyễn Văn B", "Xem Nghị định và HS__2023__01.",
+                  "GIÁO VỤ (Ký, ghi rõ họ tên) và 2 * 3 * 4 = 24"):
         assert shown in text, shown
 
 
