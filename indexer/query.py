@@ -250,6 +250,11 @@ OPENERS = [p.split() for p in (
 )]
 
 
+_BY_FIRST_WORD: dict[str, list[list[str]]] = {}  # folded first word -> the phrases it may open, longest first
+for _phrase in sorted(OPENERS + QUESTION_PHRASES, key=len, reverse=True):
+    _BY_FIRST_WORD.setdefault(fold(_phrase[0]), []).append(_phrase)
+
+
 def _same_word(typed: str, word: str) -> bool:
     """typed matches word exactly, or is the same word typed without accents."""
     return typed == word or (typed == fold(typed) and typed == fold(word))
@@ -257,15 +262,14 @@ def _same_word(typed: str, word: str) -> bool:
 
 def strip_question_words(text: str) -> str:
     """Drop question words and polite openers (accented or typed without accents) so they do not weigh on the
-    search. Where a
-    word was dropped, or punctuation stood, the words left are kept apart by " . ", so no syllable pair is
-    made that the question does not hold ("quyền gì khi" gives no "quyền khi")."""
+    search. Where a word was dropped, or punctuation stood, the words left are kept apart by " . ", so no
+    syllable pair is made that the question does not hold ("quyền gì khi" gives no "quyền khi")."""
     found = list(_WORD_RE.finditer(text))
     lower = [m.group(0).lower() for m in found]
     keep = [True] * len(found)
     i = 0
     while i < len(found):
-        for phrase in OPENERS + QUESTION_PHRASES:
+        for phrase in _BY_FIRST_WORD.get(fold(lower[i]), ()):
             n = len(phrase)
             if all(i + j < len(found) and _same_word(lower[i + j], phrase[j]) for j in range(n)):
                 keep[i:i + n] = [False] * n

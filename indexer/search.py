@@ -330,8 +330,9 @@ class Searcher:
             for i in chunk:
                 row = rows[int(self.passage_ids[i])]
                 words = frozenset().union(*rerank_mod.sentence_words(row[3]))
-                if any(_same_text(words, w, h.doc != row[1]) or h.doc != row[1] and _shares_sentences(row[3], h.text)
-                       for h, w in kept):
+                if any(_same_text(words, w, h.doc != row[1]) or h.doc != row[1]
+                       and len(words & w) >= SHARED_SENTENCES * min(len(words), len(w))  # (cheap first)
+                       and _shares_sentences(row[3], h.text) for h, w in kept):
                     continue
                 kept.append((self._hit(row, score_of[i]), words))
             if len(kept) >= need + 2:
@@ -453,7 +454,7 @@ class Searcher:
         if not scope and has_diacritics(q.text):
             added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
             written = set(raw_tokens(" ".join([q.text, *added])))
-            present = set(raw_tokens(hit.text))  # "ban" typed is "ban" when the text has it so, else any "bàn"…
+            present = set(raw_tokens(hit.snippet))  # "ban" typed is "ban" where the text has it so, else any "bàn"…
             plain = {w for w in raw_tokens(q.text) if not has_diacritics(w) and w not in present}
             plain |= set(q.corrections.values())
             words = [(a, b, normalize(hit.snippet[a:b]).lower()) for a, b in hit.marks]  # ("hoà" as "hòa")
