@@ -18,7 +18,6 @@ _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(
 _EMPHASIS = re.compile(  # "*(Ký, ghi rõ họ tên)*", "*Cần Thơ, ngày … *"; not "(*)", "2 * 3"
     r"(?<![\w*])\*(?=[^\s*)\]])([^*\n]*?[^\s*(\[])\s*\*(?![\w*])|(?<!\w)_(?=\w)([^_\n]*?\w)_(?!\w)")
 _CODE = re.compile(r"`([^`\n]+)`")
-_WHOLE_LINE = re.compile(r"^\*(?=[^\s*])([^*]+?)\s*\*\s*$")  # "*Cần Thơ, ngày … *": italics, however spaced
 
 
 def _cells(row: str) -> str:
@@ -48,7 +47,6 @@ def plain(text: str) -> str:
         line = _CODE.sub(r"\1", line)
         line = _STRONG.sub(lambda m: m.group(1) or m.group(2), line)
         line = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), line)
-        line = _WHOLE_LINE.sub(r"\1", line)
         if "**" in line:  # bold marks left unpaired ("5.** **Việc sử dụng …"), as converted pages leave them
             line = re.sub(r" {2,}", " ", line.replace("**", " ")).strip()
         lines.append(line)

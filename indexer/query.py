@@ -69,7 +69,7 @@ class Query:
     # everyday phrase it is part of, as written ("xom", "truong_xom" in "trưởng xóm" -> "trưởng thôn"), or the
     # pairs and syllable of a misspelling's correction (Searcher.correct).
     stand_ins: dict[str, list[str]] = field(default_factory=dict)
-    synonyms: list[str] = field(default_factory=list)  # the documents' wordings added for everyday phrases
+    typed_forms: tuple[set[str], set[str]] | None = None  # search._typed_forms, computed once
     wants: tuple[str, ...] = ()  # the forms the answer takes, when the question asks for some (asks_for)
     about: bool = False  # it only asks what the documents it names are about ("NĐ 59 quy định gì")
     articles: list[str] = field(default_factory=list)  # the articles it names: "điều 15" -> "15"
@@ -425,5 +425,5 @@ def parse(text: str, abbreviations: Abbreviations | None = None, synonyms: Synon
         for t in terms(key):
             stand_ins.setdefault(t, []).extend(normalize(v).lower() for v in table.table[key])
     return Query(text, own + related, refs, years, types, expansions, related,
-                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins, synonyms=wordings,
+                 wants=asks_for(text, folded), about=asks_about(text, refs), stand_ins=stand_ins,
                  articles=list(dict.fromkeys(_ARTICLE.findall(folded))))

@@ -452,11 +452,9 @@ class Searcher:
         weak = _title_terms(hit.title) if hit.number else frozenset()  # a rule's title names it; a report's tells
         hit.snippet, hit.marks = snippet(hit.text, [] if scope else q.terms, weak=weak, forms=q.wants)
         if not scope and has_diacritics(q.text):
-            added = [v for vs in q.expansions.values() for v in vs] + q.synonyms
-            written = set(raw_tokens(" ".join([q.text, *added])))
+            written, unaccented = _typed_forms(q)
             present = set(raw_tokens(hit.snippet))  # "ban" typed is "ban" where the text has it so, else any "bàn"…
-            plain = {w for w in raw_tokens(q.text) if not has_diacritics(w) and w not in present}
-            plain |= set(q.corrections.values())
+            plain = {w for w in unaccented if w not in present} | set(q.corrections.values())
             words = [(a, b, normalize(hit.snippet[a:b]).lower()) for a, b in hit.marks]  # ("hoà" as "hòa")
             hit.marks = [(a, b) for a, b, w in words if w in written or _fold_token(w) in plain]
         return hit
@@ -475,7 +473,8 @@ class Searcher:
         bare = re.fullmatch(r"\s*(?:số\s*)?(\d{1,5})(?:\s*/\s*((?:19|20)\d\d))?\s*", text, re.IGNORECASE)
         if not refs and bare:
             refs = [query_mod.DocRef(bare.group(1), None, int(bare.group(2)) if bare.group(2) else None)]
-        return self._newest([self.documents[i] for i in self.named_documents(refs)], viewer)
+        found = [d for d in (self.documents[i] for i in self.named_documents(refs)) if self.can_see(d, viewer)]
+        return sorted(found, key=lambda d: d.issued or "", reverse=True)
 
     def find_titled(self, text: str, viewer: Viewer | None = None) -> list[DocumentInfo]:
         """Documents that viewer may see whose title or an alias holds every word of text, at least two ("luật
@@ -487,9 +486,6 @@ class Searcher:
                  if self.can_see(d, viewer) and any(words <= set(re.findall(r"\w+", fold(name)))
                                                     for name in [d.title, *d.aliases])]
         return sorted(found, key=lambda d: len(d.title))  # the closest title first: the law before its decree
-
-    def _newest(self, documents: list[DocumentInfo], viewer: Viewer | None) -> list[DocumentInfo]:
-        return sorted((d for d in documents if self.can_see(d, viewer)), key=lambda d: d.issued or "", reverse=True)
 
     def passages_of(self, doc_id: str, start: int = 0, limit: int = 1000, viewer: Viewer | None = None) -> list[Hit]:
         d = self.document(doc_id, viewer)
@@ -535,6 +531,16 @@ def _scope_rank(row: tuple) -> tuple[int, int]:
     kind = 0 if "pham vi dieu chinh" in article or article.startswith("tom tat") else 1 if re.match(
         r"dieu 1\b", article) else 2
     return kind, row[4]
+
+
+def _typed_forms(q: query_mod.Query) -> tuple[set[str], set[str]]:
+    """The question's words as written, with its abbreviations' expansions and everyday wordings; and its words
+    typed without accents. (Once a question, not once a hit: cached on the query.)"""
+    if q.typed_forms is None:
+        added = [v for vs in q.expansions.values() for v in vs] + [w for ws in q.stand_ins.values() for w in ws]
+        q.typed_forms = (set(raw_tokens(" ".join([q.text, *added]))),
+                         {w for w in raw_tokens(q.text) if not has_diacritics(w)})
+    return q.typed_forms
 
 
 @lru_cache(maxsize=1024)
